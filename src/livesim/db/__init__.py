@@ -1,0 +1,1 @@
+"""PostgreSQL access: the trio↔asyncpg bridge, named SQL queries and migrations."""

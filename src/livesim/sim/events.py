@@ -1,0 +1,216 @@
+"""The events of a session's log and their canonical wire form.
+
+Each event is an immutable value with the simulated time it happened at (``ts``,
+epoch ms, taken from candles: never the wall clock) and a ``payload()`` of
+camelCase keys.  The wire ``type`` is the spec's snake_case name.  Don't subclass
+these outside this module: the set of types is the log's contract.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from abc import ABC, abstractmethod
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
+
+from livesim.sim.candles import Candle
+
+Payload = dict[str, Any]
+
+
+def canonical_json(value: Any) -> str:
+    """Encode ``value`` as canonical JSON: sorted keys, no spaces, no NaN.
+
+    The log digest and the bytes a client sees depend on this being the only
+    encoder for payloads.
+    """
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False,
+                      allow_nan=False)
+
+
+def log_digest(rows: Iterable[tuple[int, int, str, Mapping[str, Any]]]) -> str:
+    """SHA-256 over ``(seq, ts, type, payload)`` rows in canonical form."""
+    digest = hashlib.sha256()
+    for seq, ts, type_, payload in rows:
+        digest.update(canonical_json([seq, ts, type_, payload]).encode())
+        digest.update(b"\n")
+    return digest.hexdigest()
+
+
+@dataclass(frozen=True, slots=True)
+class Event(ABC):
+    """Base of every log event: ``ts`` is simulated time in epoch ms."""
+
+    type: ClassVar[str]
+    terminal: ClassVar[bool] = False
+    ts: int
+
+    @abstractmethod
+    def payload(self) -> Payload:
+        """The event's wire payload: camelCase keys, JSON-ready values."""
+
+
+@dataclass(frozen=True, slots=True)
+class SessionStarted(Event):
+    """First event (seq 1): what the session replays and with which settings."""
+
+    type: ClassVar[str] = "session_started"
+    info: Payload = field(default_factory=dict)
+
+    def payload(self) -> Payload:
+        return dict(self.info)
+
+
+@dataclass(frozen=True, slots=True)
+class CandleClosed(Event):
+    """A candle was released to the strategy."""
+
+    type: ClassVar[str] = "candle"
+    candle: Candle | None = None
+
+    def payload(self) -> Payload:
+        assert self.candle is not None
+        return self.candle.to_payload()
+
+
+@dataclass(frozen=True, slots=True)
+class OrderSubmitted(Event):
+    """The strategy (or a stop/target, or end-of-data) asked for a market order."""
+
+    type: ClassVar[str] = "order_submitted"
+    order_id: int = 0
+    side: str = "buy"  # buy | sell
+    qty: float = 0
+    reason: str = ""
+
+    def payload(self) -> Payload:
+        return {"orderId": self.order_id, "side": self.side, "qty": self.qty,
+                "reason": self.reason}
+
+
+@dataclass(frozen=True, slots=True)
+class OrderFilled(Event):
+    """An order was executed at ``price``; ``commission`` was charged."""
+
+    type: ClassVar[str] = "order_filled"
+    order_id: int = 0
+    side: str = "buy"
+    qty: float = 0
+    price: float = 0.0
+    commission: float = 0.0
+
+    def payload(self) -> Payload:
+        return {"orderId": self.order_id, "side": self.side, "qty": self.qty,
+                "price": self.price, "commission": self.commission}
+
+
+@dataclass(frozen=True, slots=True)
+class OrderRejected(Event):
+    """An order could not be executed (zero size, nothing to close, ...)."""
+
+    type: ClassVar[str] = "order_rejected"
+    order_id: int = 0
+    reason: str = ""
+
+    def payload(self) -> Payload:
+        return {"orderId": self.order_id, "reason": self.reason}
+
+
+@dataclass(frozen=True, slots=True)
+class TradeOpened(Event):
+    """A position was opened; ``qty`` is always positive, ``side`` long|short."""
+
+    type: ClassVar[str] = "trade_opened"
+    trade_id: int = 0
+    side: str = "long"
+    qty: float = 0
+    entry_ts: int = 0
+    entry_price: float = 0.0
+
+    def payload(self) -> Payload:
+        return {"tradeId": self.trade_id, "side": self.side, "qty": self.qty,
+                "entryTs": self.entry_ts, "entryPrice": self.entry_price}
+
+
+@dataclass(frozen=True, slots=True)
+class TradeClosed(Event):
+    """A position was closed; ``pnl`` is net of entry and exit commission."""
+
+    type: ClassVar[str] = "trade_closed"
+    trade_id: int = 0
+    side: str = "long"
+    qty: float = 0
+    entry_ts: int = 0
+    entry_price: float = 0.0
+    exit_ts: int = 0
+    exit_price: float = 0.0
+    pnl: float = 0.0
+    commission: float = 0.0
+
+    def payload(self) -> Payload:
+        return {"tradeId": self.trade_id, "side": self.side, "qty": self.qty,
+                "entryTs": self.entry_ts, "entryPrice": self.entry_price,
+                "exitTs": self.exit_ts, "exitPrice": self.exit_price, "pnl": self.pnl,
+                "commission": self.commission}
+
+
+@dataclass(frozen=True, slots=True)
+class EquitySnapshot(Event):
+    """The account marked at the candle's close; one per candle, last of its events."""
+
+    type: ClassVar[str] = "equity"
+    equity: float = 0.0
+    cash: float = 0.0
+    position_qty: float = 0
+    unrealized_pnl: float = 0.0
+    realized_pnl: float = 0.0
+    drawdown_pct: float = 0.0
+
+    def payload(self) -> Payload:
+        return {"equity": self.equity, "cash": self.cash, "positionQty": self.position_qty,
+                "unrealizedPnl": self.unrealized_pnl, "realizedPnl": self.realized_pnl,
+                "drawdownPct": self.drawdown_pct}
+
+
+@dataclass(frozen=True, slots=True)
+class SessionFinished(Event):
+    """Terminal: the last candle was replayed; ``stats`` summarise the run."""
+
+    type: ClassVar[str] = "session_finished"
+    terminal: ClassVar[bool] = True
+    stats: Payload = field(default_factory=dict)
+
+    def payload(self) -> Payload:
+        return {"stats": dict(self.stats)}
+
+
+@dataclass(frozen=True, slots=True)
+class SessionStopped(Event):
+    """Terminal: a client stopped the session after ``candles`` candles."""
+
+    type: ClassVar[str] = "session_stopped"
+    terminal: ClassVar[bool] = True
+    candles: int = 0
+    stats: Payload = field(default_factory=dict)
+
+    def payload(self) -> Payload:
+        return {"candles": self.candles, "stats": dict(self.stats)}
+
+
+@dataclass(frozen=True, slots=True)
+class SessionFailed(Event):
+    """Terminal: the session could not go on; ``error`` says why."""
+
+    type: ClassVar[str] = "session_failed"
+    terminal: ClassVar[bool] = True
+    error: Payload = field(default_factory=dict)
+
+    def payload(self) -> Payload:
+        return {"error": dict(self.error)}
+
+
+TERMINAL_TYPES = frozenset(
+    cls.type for cls in (SessionFinished, SessionStopped, SessionFailed)
+)

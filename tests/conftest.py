@@ -1,0 +1,47 @@
+"""Shared fixtures: a real PostgreSQL for every test, one fresh schema each.
+
+``DATABASE_URL`` when set (CI: postgresql://postgres@127.0.0.1:5432/test), otherwise
+the embedded server of the zero-config run, in a data folder under .livesim/.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from livesim.config import PROJECT_ROOT
+from livesim.db.bridge import Database, open_database
+from livesim.db.migrate import migrate
+
+
+@pytest.fixture(scope="session")
+def database_url() -> str:
+    url = os.environ.get("DATABASE_URL")
+    if url:
+        return url
+    from livesim.db.embedded import embedded_database_url
+
+    return embedded_database_url(Path(os.environ.get("LIVESIM_TEST_DATA_DIR")
+                                      or PROJECT_ROOT / ".livesim" / "test"))
+
+
+@pytest.fixture
+def schema_name() -> str:
+    return f"t_{uuid.uuid4().hex[:16]}"
+
+
+@pytest.fixture
+async def db(database_url: str, schema_name: str) -> AsyncIterator[Database]:
+    """A migrated, empty schema of its own, dropped after the test."""
+    async with open_database(database_url, max_size=4) as admin:
+        await admin.execute_sql(f'CREATE SCHEMA "{schema_name}"')
+        try:
+            async with open_database(database_url, schema=schema_name) as database:
+                await migrate(database)
+                yield database
+        finally:
+            await admin.execute_sql(f'DROP SCHEMA "{schema_name}" CASCADE')
