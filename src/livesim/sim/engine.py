@@ -1,0 +1,98 @@
+"""The session engine: one candle in, that candle's events out.
+
+This is the whole simulation as seen by the runner.  ``step`` is called once per
+candle, in order, and returns the candle's events in SPEC §4 order:
+
+1. ``candle``;
+2. fills of the orders queued on the previous candle, at this open;
+3. stop-loss / take-profit exits;
+4. the strategy's orders (filled at once with ``fill: "close"``, rejected on the
+   last candle), with their ``trade_closed`` / ``trade_opened``;
+5. on the last candle with ``closeAtEnd``, the closing order of the open trade;
+6. ``equity``, always last.
+
+Every event's ``ts`` is the candle's ``ts``.  The engine holds all the state it
+depends on and reads nothing else (no clock, no randomness), so two engines fed the
+same candles produce equal events, and a runner that restarts simply rebuilds the
+engine and replays from candle 0.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from livesim.sim.broker import Broker, BrokerParams
+from livesim.sim.candles import Candle, timeframe_ms
+from livesim.sim.events import CandleClosed, Event
+from livesim.sim.portfolio import Portfolio
+from livesim.sim.profiles import build_strategy, resolve_config
+from livesim.sim.schema import build_params
+from livesim.sim.stats import StatsTracker
+from livesim.sim.strategies import Strategy
+
+
+class SessionEngine:
+    """Strategy + broker + portfolio + stats for one session."""
+
+    def __init__(self, config: dict[str, Any], strategy: Strategy, *, timeframe: str,
+                 candle_count: int) -> None:
+        if candle_count < 0:
+            raise ValueError("candle_count must not be negative")
+        self.config = config
+        self.strategy = strategy
+        self.params: BrokerParams = build_params(BrokerParams, config)
+        self.portfolio = Portfolio(self.params.initial_cash)
+        self.broker = Broker(self.params, self.portfolio)
+        self.tracker = StatsTracker(self.params.initial_cash, timeframe_ms(timeframe))
+        self.candle_count = candle_count
+        self.index = 0
+
+    def step(self, candle: Candle) -> list[Event]:
+        """Replay one candle; return its events, ``equity`` last.
+
+        Raises:
+            ValueError: more candles than ``candle_count`` were stepped.
+        """
+        index = self.index
+        if index >= self.candle_count:
+            raise ValueError(f"candle {index} is past candle_count={self.candle_count}")
+        self.index = index + 1
+        is_last = index == self.candle_count - 1
+        broker = self.broker
+        out: list[Event] = [CandleClosed(candle.ts, candle)]
+        if broker.pending:
+            broker.fill_pending(candle, out)
+        if self.portfolio.trade is not None:
+            broker.check_exits(candle, out)
+        intents = self.strategy.on_candle(candle)
+        if intents:
+            broker.submit(intents, candle, is_last, out)
+        if is_last and self.params.close_at_end:
+            broker.close_at_end(candle, out)
+        snapshot = self.portfolio.mark(candle.ts, candle.close)
+        out.append(snapshot)
+        self.tracker.record(snapshot.equity, snapshot.drawdown_pct,
+                            snapshot.position_qty != 0, candle.close)
+        return out
+
+    def stats(self) -> dict[str, Any]:
+        """Statistics over the candles stepped so far (see :mod:`livesim.sim.stats`)."""
+        return self.tracker.summary(self.portfolio)
+
+
+def build_engine(profile_slug: str, overrides: Mapping[str, Any], *, timeframe: str,
+                 candle_count: int) -> SessionEngine:
+    """Resolve the profile's config with ``overrides`` and build a fresh engine.
+
+    ``candle_count`` is the number of candles the session will replay, so the engine
+    knows which one is last.
+
+    Raises:
+        UnknownProfile: no such profile.
+        InvalidConfig: the overrides do not validate.
+        UnknownTimeframe: the timeframe is not on the fixed grid.
+    """
+    config = resolve_config(profile_slug, overrides)
+    strategy = build_strategy(profile_slug, config)
+    return SessionEngine(config, strategy, timeframe=timeframe, candle_count=candle_count)
