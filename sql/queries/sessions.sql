@@ -50,8 +50,15 @@ SELECT count(*) FROM sim_sessions
 WHERE user_id = :user_id AND status IN ('created', 'running', 'paused');
 
 -- name: list-live-sessions
--- Sessions a runner should own: left running or paused by this or a dead process.
-SELECT * FROM sim_sessions WHERE status IN ('running', 'paused') ORDER BY created_at, id;
+-- Sessions a runner should own: not yet ended, or stopped by a client while their
+-- runner died before writing session_stopped.
+SELECT s.* FROM sim_sessions s
+WHERE s.status IN ('created', 'running', 'paused')
+   OR (s.status = 'stopped' AND NOT EXISTS (
+           SELECT 1 FROM sim_events e
+           WHERE e.session_id = s.id
+             AND e.type IN ('session_finished', 'session_stopped', 'session_failed')))
+ORDER BY s.created_at, s.id;
 
 -- name: set-session-status^
 -- Move a session from one of the allowed statuses to another; no row when it was not in one.

@@ -80,7 +80,8 @@ class Settings:
     data_dir: Path = PROJECT_ROOT / ".livesim"
 
     @classmethod
-    def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
+    def from_env(cls, env: Mapping[str, str] | None = None, *, check: bool = True) -> Settings:
+        """Read every setting; ``check=False`` skips the serving checks (offline commands)."""
         env = os.environ if env is None else env
         auth_mode = env.get(AUTH, "oidc") or "oidc"
         if auth_mode not in AUTH_MODES:
@@ -101,7 +102,8 @@ class Settings:
             subscriber_buffer=_int(env, SUBSCRIBER_BUFFER, 1024, minimum=1),
             data_dir=Path(env.get(DATA_DIR) or PROJECT_ROOT / ".livesim"),
         )
-        settings.check()
+        if check:
+            settings.check()
         return settings
 
     def check(self) -> None:

@@ -7,12 +7,16 @@ re-attached.  The call blocks, so call it before ``trio.run`` or from a thread.
 
 from __future__ import annotations
 
+import warnings
 from pathlib import Path
 
 
 def embedded_database_url(data_dir: Path) -> str:
     """Start (or attach to) the embedded server in ``data_dir/pg``; return its URL."""
-    import pgserver  # imported here: only the zero-config path needs it
+    with warnings.catch_warnings():
+        # platformdirs warns at import when XDG_RUNTIME_DIR is unset (CI, containers)
+        warnings.simplefilter("ignore")
+        import pgserver  # imported here: only the zero-config path needs it
 
     pg_dir = data_dir / "pg"
     pg_dir.mkdir(parents=True, exist_ok=True)

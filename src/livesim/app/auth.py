@@ -1,0 +1,53 @@
+"""Who is calling: the one place that turns a request into a user id.
+
+``LIVESIM_AUTH=dev`` (loopback binds only) trusts the ``X-Dev-User`` header, for the
+local demo.  ``LIVESIM_AUTH=oidc`` verifies a bearer access token (see
+:mod:`livesim.app.oidc`); the user is its ``sub``.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Protocol
+
+from quart import request
+
+from livesim.app.context import services
+from livesim.config import Settings
+from livesim.errors import Unauthorized
+
+DEV_USER_HEADER = "X-Dev-User"
+_DEV_USER = re.compile(r"^[A-Za-z0-9._@:-]{1,128}$")
+
+
+class Authenticator(Protocol):
+    async def authenticate(self, authorization: str | None, dev_user: str | None) -> str: ...
+
+
+class DevAuthenticator:
+    """Dev mode: the user is whatever ``X-Dev-User`` says (never on a public bind)."""
+
+    async def authenticate(self, authorization: str | None, dev_user: str | None) -> str:
+        if not dev_user:
+            raise Unauthorized(f"dev auth mode: send the user in the {DEV_USER_HEADER} header",
+                               code="missing_user")
+        if not _DEV_USER.match(dev_user):
+            raise Unauthorized(f"{DEV_USER_HEADER} must be 1-128 of A-Z a-z 0-9 . _ @ : -",
+                               code="invalid_user")
+        return dev_user
+
+
+async def require_user() -> str:
+    """The calling user's id, or 401."""
+    return await services().authenticator.authenticate(
+        request.headers.get("Authorization"), request.headers.get(DEV_USER_HEADER))
+
+
+def build_authenticator(settings: Settings) -> Authenticator:
+    """The authenticator for ``settings.auth_mode``."""
+    if settings.auth_mode == "dev":
+        return DevAuthenticator()
+    from livesim.app.oidc import OidcAuthenticator
+
+    assert settings.oidc_issuer and settings.oidc_audience
+    return OidcAuthenticator(settings.oidc_issuer, settings.oidc_audience)

@@ -1,0 +1,42 @@
+"""Build the Quart app: blueprints, error rendering, and the services' lifetime."""
+
+from __future__ import annotations
+
+import trio
+from quart_trio import QuartTrio
+
+from livesim.app import health, market, profiles, sessions, sse
+from livesim.app.auth import build_authenticator
+from livesim.app.context import EXTENSION
+from livesim.app.errors import register_error_handlers
+from livesim.app.services import run_services
+from livesim.config import Settings
+
+
+def create_app(settings: Settings, database_url: str, *, schema: str | None = None
+               ) -> QuartTrio:
+    """The app for ``settings``; its services start with the server (``before_serving``)."""
+    app = QuartTrio("livesim")
+    app.config["MAX_CONTENT_LENGTH"] = settings.max_body_bytes
+    app.config["JSON_SORT_KEYS"] = True
+    register_error_handlers(app)
+    for module in (health, market, profiles, sessions, sse):
+        app.register_blueprint(module.blueprint)
+    authenticator = build_authenticator(settings)
+    cancel_services = trio.CancelScope()
+
+    async def run_until_shutdown(*, task_status: trio.TaskStatus[object]) -> None:
+        with cancel_services:
+            await run_services(settings, database_url, authenticator, schema=schema,
+                               task_status=task_status)
+
+    @app.before_serving
+    async def start_services() -> None:
+        app.extensions[EXTENSION] = await app.nursery.start(run_until_shutdown)
+
+    @app.after_serving
+    async def stop_services() -> None:
+        # Runners' writes are shielded, so cancelling never leaves half a candle.
+        cancel_services.cancel()
+
+    return app

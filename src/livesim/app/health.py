@@ -1,0 +1,28 @@
+"""Liveness and readiness probes."""
+
+from __future__ import annotations
+
+from quart import Blueprint, Response, jsonify
+
+from livesim.app.context import services
+from livesim.db.migrate import is_up_to_date
+from livesim.errors import ApiError, Unavailable
+
+blueprint = Blueprint("health", __name__)
+
+
+@blueprint.get("/healthz")
+async def healthz() -> Response:
+    return jsonify({"status": "ok"})
+
+
+@blueprint.get("/readyz")
+async def readyz() -> Response:
+    # Ready = the database answers and every migration on disk is applied.
+    try:
+        up_to_date = await is_up_to_date(services().db)
+    except ApiError as error:
+        raise Unavailable("the database is unreachable", code="database_unavailable") from error
+    if not up_to_date:
+        raise Unavailable("migrations are not applied", code="migrations_pending")
+    return jsonify({"status": "ready"})

@@ -1,0 +1,177 @@
+"""Session routes: create, list, get, a page of events, and controls."""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+from quart import Blueprint, Response, jsonify, request
+
+from livesim.app.auth import require_user
+from livesim.app.context import services
+from livesim.eventlog import record_from_row
+from livesim.errors import InvalidInput
+from livesim.runner.lifecycle import (
+    CreateRequest,
+    control_session,
+    create_session,
+    get_user_session,
+    session_json,
+)
+from livesim.runner.pacing import parse_speed
+from livesim.sim.candles import TIMEFRAMES, timeframe_ms
+from livesim.sim.status import Action
+
+blueprint = Blueprint("sessions", __name__)
+
+CREATE_FIELDS = {"profileSlug", "symbol", "timeframe", "startMs", "endMs", "speed", "config",
+                 "gapPolicy"}
+REQUIRED_FIELDS = ("profileSlug", "symbol", "timeframe", "startMs", "endMs", "speed")
+SYMBOL = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:/-]{0,31}$")
+IDEMPOTENCY_KEY = re.compile(r"^[\x21-\x7e]{1,200}$")
+MAX_EPOCH_MS = 253_402_300_800_000  # year 10000: anything later is a unit mistake
+MAX_PAGE = 1000
+MAX_LIST = 200
+
+
+async def json_body() -> dict[str, Any]:
+    """The request's JSON object, or a 400 that says what is wrong with it."""
+    raw = await request.get_data(as_text=False)
+    try:
+        body = json.loads(raw)
+    except (ValueError, UnicodeDecodeError):
+        raise InvalidInput("the body must be a JSON object", code="invalid_json") from None
+    if not isinstance(body, dict):
+        raise InvalidInput("the body must be a JSON object", code="invalid_json")
+    return body
+
+
+def _field_errors(body: dict[str, Any], max_speed: float) -> list[dict[str, str]]:
+    errors = [{"field": f, "message": "unknown field"} for f in sorted(set(body) - CREATE_FIELDS)]
+    errors += [{"field": f, "message": "required"} for f in REQUIRED_FIELDS if f not in body]
+    checks: dict[str, tuple[bool, str]] = {}
+    if "profileSlug" in body:
+        checks["profileSlug"] = (isinstance(body["profileSlug"], str) and body["profileSlug"] != "",
+                                 "must be a profile slug (see GET /api/profiles)")
+    if "symbol" in body:
+        checks["symbol"] = (isinstance(body["symbol"], str) and bool(SYMBOL.match(body["symbol"])),
+                            "must be 1-32 of A-Z a-z 0-9 . _ : / - starting with a letter or digit")
+    if "timeframe" in body:
+        checks["timeframe"] = (body["timeframe"] in TIMEFRAMES,
+                               f"must be one of {', '.join(TIMEFRAMES)}")
+    for name in ("startMs", "endMs"):
+        if name in body:
+            value = body[name]
+            checks[name] = (isinstance(value, int) and not isinstance(value, bool)
+                            and 0 <= value <= MAX_EPOCH_MS,
+                            "must be a whole number of epoch milliseconds (UTC)")
+    if "config" in body:
+        checks["config"] = (isinstance(body["config"], dict), "must be an object")
+    if "gapPolicy" in body:
+        checks["gapPolicy"] = (body["gapPolicy"] in ("fail", "skip"), 'must be "fail" or "skip"')
+    if "speed" in body:
+        try:
+            parse_speed(body["speed"], max_speed)
+        except ValueError as error:
+            checks["speed"] = (False, str(error).removeprefix("speed "))
+    errors += [{"field": f, "message": message} for f, (ok, message) in checks.items() if not ok]
+    if not errors and body["startMs"] >= body["endMs"]:
+        errors.append({"field": "endMs", "message": "must be after startMs"})
+    return errors
+
+
+def parse_create(body: dict[str, Any], max_speed: float) -> CreateRequest:
+    errors = _field_errors(body, max_speed)
+    if errors:
+        raise InvalidInput("the session request is invalid", code="invalid_session",
+                           details=errors)
+    return CreateRequest(
+        profile_slug=body["profileSlug"], symbol=body["symbol"], timeframe=body["timeframe"],
+        start_ms=body["startMs"], end_ms=body["endMs"],
+        speed=parse_speed(body["speed"], max_speed), config=body.get("config") or {},
+        gap_policy=body.get("gapPolicy", "fail"))
+
+
+def _int_arg(name: str, default: int, minimum: int, maximum: int) -> int:
+    raw = request.args.get(name)
+    if raw is None or raw == "":
+        return default
+    if not re.fullmatch(r"-?\d{1,19}", raw) or not minimum <= int(raw) <= maximum:
+        raise InvalidInput(f"{name} must be a whole number from {minimum} to {maximum}",
+                           code="invalid_query", details={"field": name})
+    return int(raw)
+
+
+def _session_response(row: Any, status: int = 200) -> Response:
+    response = jsonify(session_json(row, timeframe_ms(row["timeframe"])))
+    response.status_code = status
+    return response
+
+
+@blueprint.post("/api/sim/sessions")
+async def create() -> Response:
+    user = await require_user()
+    svc = services()
+    key = request.headers.get("Idempotency-Key")
+    if key is not None and not IDEMPOTENCY_KEY.match(key):
+        raise InvalidInput("Idempotency-Key must be 1-200 visible ASCII characters",
+                           code="invalid_idempotency_key")
+    create_request = parse_create(await json_body(), svc.settings.max_speed)
+    created = await create_session(svc.db, svc.supervisor, svc.settings, user, create_request,
+                                   key)
+    row = await svc.db.run("get-user-session-progress", id=created.row["id"], user_id=user)
+    return _session_response(row, 201 if created.new else 200)
+
+
+@blueprint.get("/api/sim/sessions")
+async def list_sessions() -> Response:
+    user = await require_user()
+    limit = _int_arg("limit", 50, 1, MAX_LIST)
+    rows = await services().db.run("list-user-sessions", user_id=user, limit=limit)
+    return jsonify({"sessions": [session_json(r, timeframe_ms(r["timeframe"])) for r in rows]})
+
+
+@blueprint.get("/api/sim/sessions/<session_id>")
+async def get(session_id: str) -> Response:
+    user = await require_user()
+    await get_user_session(services().db, user, session_id)
+    row = await services().db.run("get-user-session-progress", id=session_id, user_id=user)
+    return _session_response(row)
+
+
+@blueprint.get("/api/sim/sessions/<session_id>/events")
+async def events(session_id: str) -> Response:
+    user = await require_user()
+    db = services().db
+    await get_user_session(db, user, session_id)
+    from_seq = _int_arg("fromSeq", 1, 1, 2**62)
+    limit = _int_arg("limit", 500, 1, MAX_PAGE)
+    rows = await db.run("select-events", session_id=session_id, from_seq=from_seq, limit=limit)
+    records = [record_from_row(row) for row in rows]
+    next_seq = records[-1].seq + 1 if records else from_seq
+    return jsonify({"events": [r.to_json_obj() for r in records], "nextSeq": next_seq,
+                    "hasMore": len(records) == limit})
+
+
+@blueprint.post("/api/sim/sessions/<session_id>/control")
+async def control(session_id: str) -> Response:
+    user = await require_user()
+    svc = services()
+    body = await json_body()
+    unknown = sorted(set(body) - {"action", "speed"})
+    actions = [a.value for a in Action]
+    if unknown or body.get("action") not in actions:
+        details = [{"field": f, "message": "unknown field"} for f in unknown]
+        if body.get("action") not in actions:
+            details.append({"field": "action", "message": f"must be one of {', '.join(actions)}"})
+        raise InvalidInput("the control request is invalid", code="invalid_control",
+                           details=details)
+    action = Action(body["action"])
+    if action is not Action.SPEED and "speed" in body:
+        raise InvalidInput("speed goes only with the speed action", code="invalid_control",
+                           details=[{"field": "speed", "message": "only with action speed"}])
+    await control_session(svc.db, svc.supervisor, svc.settings, user, session_id, action,
+                          body.get("speed"))
+    row = await svc.db.run("get-user-session-progress", id=session_id, user_id=user)
+    return _session_response(row)

@@ -1,0 +1,131 @@
+"""The live stream of a session's log over Server-Sent Events.
+
+A stream subscribes to the in-process fan-out *before* it reads the backlog, so
+nothing committed in between is missed; events it already sent (by seq) are
+skipped, so nothing is repeated at the seam.  When its live feed is cut (buffer
+full) or an event arrives ahead of what it has sent (a gap), or another process
+wakes it, it reads what it lacks from the database by seq.  Every heartbeat it
+also checks the database, so a lost wake-up costs at most one heartbeat of delay.
+The stream ends after the terminal event.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+import trio
+from quart import Blueprint, Response, request
+
+from livesim.app.auth import require_user
+from livesim.app.context import services
+from livesim.bus.fanout import Fanout, Wake
+from livesim.db.bridge import Database
+from livesim.eventlog import LogRecord, record_from_row
+from livesim.errors import InvalidInput
+from livesim.runner.lifecycle import get_user_session
+from livesim.sim.status import TERMINAL, SessionStatus
+
+blueprint = Blueprint("sse", __name__)
+BACKLOG_PAGE = 500
+RETRY_MS = 2000
+
+
+def sse_frame(record: LogRecord) -> str:
+    """``id`` / ``event`` / ``data`` lines of one event (data is one line of JSON)."""
+    return f"id: {record.seq}\nevent: {record.type}\ndata: {record.envelope_json()}\n\n"
+
+
+def first_seq() -> int:
+    """Where a (re)connecting client starts: after Last-Event-ID, else at fromSeq, else 1."""
+    last_event_id = request.headers.get("Last-Event-ID")
+    if last_event_id:
+        if not last_event_id.isdigit() or len(last_event_id) > 18:
+            raise InvalidInput("Last-Event-ID must be a seq (a whole number)",
+                               code="invalid_last_event_id")
+        return int(last_event_id) + 1
+    raw = request.args.get("fromSeq", "1")
+    if not raw.isdigit() or len(raw) > 18 or int(raw) < 1:
+        raise InvalidInput("fromSeq must be a whole number from 1", code="invalid_query",
+                           details={"field": "fromSeq"})
+    return int(raw)
+
+
+async def stream_events(db: Database, fanout: Fanout, session_id: str, next_seq: int,
+                        heartbeat_s: float) -> AsyncIterator[str]:
+    """The SSE body: backlog, then live, then the end; see the module docstring."""
+    yield f"retry: {RETRY_MS}\n\n"
+    while True:
+        with fanout.subscribe(session_id) as subscription:
+            catch_up = True
+            while True:
+                if catch_up:
+                    catch_up = False
+                    while True:
+                        rows = await db.run("select-events", session_id=session_id,
+                                            from_seq=next_seq, limit=BACKLOG_PAGE)
+                        records = [record_from_row(row) for row in rows]
+                        if records:
+                            next_seq = records[-1].seq + 1
+                            yield "".join(sse_frame(r) for r in records)
+                            if records[-1].terminal:
+                                return
+                        if len(records) < BACKLOG_PAGE:
+                            break
+                items: list[tuple[LogRecord, ...] | Wake] = []
+                cut = False
+                with trio.move_on_after(heartbeat_s):
+                    try:
+                        items.append(await subscription.receive.receive())
+                        while True:
+                            items.append(subscription.receive.receive_nowait())
+                    except trio.WouldBlock:
+                        pass
+                    except trio.EndOfChannel:
+                        cut = True
+                if not items and not cut:
+                    catch_up = True  # a quiet spell: check the database too
+                    yield ": heartbeat\n\n"
+                    continue
+                frames: list[str] = []
+                ended = False
+                for item in items:
+                    if isinstance(item, Wake):
+                        catch_up = catch_up or item.last_seq >= next_seq
+                        continue
+                    for record in item:
+                        if record.seq < next_seq:
+                            continue
+                        if record.seq > next_seq:
+                            catch_up = True
+                            break
+                        frames.append(sse_frame(record))
+                        next_seq += 1
+                        ended = ended or record.terminal
+                if frames:
+                    yield "".join(frames)
+                if ended:
+                    return
+                if cut:
+                    break  # resubscribe, then read the rest from the database
+
+
+@blueprint.get("/api/sim/sessions/<session_id>/stream")
+async def stream(session_id: str) -> Response:
+    user = await require_user()
+    svc = services()
+    row = await get_user_session(svc.db, user, session_id)
+    next_seq = first_seq()
+    if SessionStatus(row["status"]) in TERMINAL:
+        # Nothing newer than a terminal event: tell EventSource to stop reconnecting.
+        # (A just-stopped session may not have written session_stopped yet.)
+        last_seq = await svc.db.run("last-seq", session_id=session_id)
+        if next_seq > last_seq:
+            last = await svc.db.run("select-events", session_id=session_id,
+                                    from_seq=last_seq, limit=1)
+            if last and record_from_row(last[0]).terminal:
+                return Response("", status=204)
+    body = stream_events(svc.db, svc.fanout, session_id, next_seq, svc.settings.heartbeat_s)
+    response = Response(body, mimetype="text/event-stream", headers={
+        "Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
+    response.timeout = None  # else hypercorn/quart cut the stream after 60 s
+    return response

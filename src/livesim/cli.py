@@ -1,0 +1,105 @@
+"""The ``livesim`` command: serve, migrate, candles import|synth, watch."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any
+
+import trio
+
+from livesim.config import Settings, SettingsError
+from livesim.db.bridge import Database, open_database
+from livesim.db.migrate import migrate
+from livesim.errors import ApiError
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="livesim", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    serve = commands.add_parser("serve", help="serve the HTTP API (embedded PostgreSQL "
+                                              "when DATABASE_URL is unset)")
+    serve.add_argument("--demo", action="store_true",
+                       help="seed the synthetic DEMO-BTC 1m market before serving")
+
+    commands.add_parser("migrate", help="apply pending migrations and exit")
+
+    candles = commands.add_parser("candles", help="market data")
+    candle_commands = candles.add_subparsers(dest="candles_command", required=True)
+    importer = candle_commands.add_parser("import", help="import a CSV file (all or nothing)")
+    importer.add_argument("file", type=Path)
+    synth = candle_commands.add_parser("synth", help="generate a seeded synthetic market")
+    for sub in (importer, synth):
+        sub.add_argument("--symbol", required=True)
+        sub.add_argument("--timeframe", required=True)
+    synth.add_argument("--start", required=True, help="ISO date/datetime (UTC) or epoch ms")
+    synth.add_argument("--end", required=True, help="ISO date/datetime (UTC) or epoch ms")
+    synth.add_argument("--seed", type=int, default=1)
+
+    watch = commands.add_parser("watch", help="print a session's events as they stream")
+    watch.add_argument("session_id")
+    watch.add_argument("--url", default=None, help="server URL (default from LIVESIM_HOST/PORT)")
+    watch.add_argument("--user", default="alice", help="X-Dev-User in dev auth mode")
+    watch.add_argument("--token", default=None, help="bearer access token in oidc mode")
+    watch.add_argument("--from-seq", type=int, default=1)
+    return parser
+
+
+def _with_database(settings: Settings, work: Callable[[Database], Awaitable[Any]]) -> Any:
+    from livesim.server import database_url
+
+    url = database_url(settings)
+
+    async def run() -> Any:
+        async with open_database(url) as db:
+            await migrate(db)
+            return await work(db)
+
+    return trio.run(run)
+
+
+def main(argv: list[str] | None = None) -> None:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    args = _parser().parse_args(argv)
+    try:
+        _dispatch(args)
+    except (SettingsError, ApiError) as error:
+        detail = f"\n{json.dumps(error.details, indent=2)}" if getattr(error, "details", None) else ""
+        print(f"livesim: {error}{detail}", file=sys.stderr)
+        sys.exit(2)
+
+
+def _dispatch(args: argparse.Namespace) -> None:
+    if args.command == "watch":
+        from livesim.watch import watch
+
+        settings = Settings.from_env(check=False)
+        url = args.url or f"http://{settings.host}:{settings.port}"
+        trio.run(watch, url, args.session_id, args.from_seq, args.user, args.token)
+        return
+    if args.command == "serve":
+        from livesim.server import run_server
+
+        run_server(Settings.from_env(), demo=args.demo)
+        return
+    settings = Settings.from_env(check=False)  # offline commands authenticate no one
+    if args.command == "migrate":
+        _with_database(settings, lambda db: migrate(db))
+        print("migrations applied")
+        return
+    from livesim.market import commands
+
+    if args.candles_command == "import":
+        result = _with_database(settings, lambda db: commands.import_file(
+            db, args.file, args.symbol, args.timeframe))
+    else:
+        start, end = commands.parse_time(args.start), commands.parse_time(args.end)
+        result = _with_database(settings, lambda db: commands.synthesize(
+            db, args.symbol, args.timeframe, start, end, args.seed))
+    print(json.dumps(result, indent=2))
+

@@ -1,0 +1,1 @@
+"""Running sessions: the supervisor, one task per session, and pacing."""

@@ -1,0 +1,256 @@
+"""One session's replay loop.
+
+Theory of operation
+-------------------
+A :class:`SessionRunner` is the only writer of its session's log, and writes it
+serially: the scheduler's order never reaches the log.  For each candle it waits
+for the release time (pacing, pause), asks the pure engine for the candle's
+events, numbers them (seq + 1 each, no gaps) and writes them in one idempotent
+statement, then publishes them: subscribers only ever see durable events.
+
+Restart: the log is a pure function of its inputs, so a resumed runner recomputes
+from candle 0.  Candles whose first seq is already durable are replayed through
+the engine without waiting or writing; writing resumes at the first missing
+candle.  Candles are written whole, so "first seq durable" means "all durable".
+
+Controls come from the supervisor as plain method calls.  ``stop()`` and
+``pause()`` cancel a scope that wraps *only* the waits; the loop re-checks the
+flags between candles, so a candle is never half-processed and ``session_stopped``
+is written outside any cancelled scope.  Unpaced (``"max"``) replays group several
+candles per statement and flush before any pause or stop takes effect.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import trio
+
+from livesim.eventlog import LogRecord, record_from_event
+from livesim.runner.pacing import Pacer, Speed
+from livesim.runner.store import EventStore
+from livesim.sim.candles import Candle, timeframe_ms
+from livesim.sim.engine import SessionEngine, build_engine
+from livesim.sim.events import (
+    Event,
+    SessionFailed,
+    SessionFinished,
+    SessionStarted,
+    SessionStopped,
+)
+
+LOGGER = logging.getLogger(__name__)
+Publish = Callable[[str, tuple[LogRecord, ...]], None]
+# An unpaced replay groups candles until a statement holds about this many events.
+MAX_BATCH_EVENTS = 2000
+
+
+@dataclass(frozen=True)
+class SessionPlan:
+    """Everything that determines a session's log (speed and pauses do not)."""
+
+    session_id: str
+    profile_slug: str
+    symbol: str
+    timeframe: str
+    start_ms: int
+    end_ms: int
+    config: dict[str, Any]
+    gap_policy: str
+    candles: Sequence[Candle]
+    gaps: list[dict[str, Any]] = field(default_factory=list)
+
+    def started_event(self, engine: SessionEngine) -> SessionStarted:
+        return SessionStarted(ts=self.start_ms, info={
+            "profileSlug": self.profile_slug, "symbol": self.symbol,
+            "timeframe": self.timeframe, "startMs": self.start_ms, "endMs": self.end_ms,
+            "config": engine.config, "gapPolicy": self.gap_policy, "gaps": self.gaps,
+            "candleCount": len(self.candles)})
+
+
+class SessionRunner:
+    """Replays one session; see the module's theory of operation."""
+
+    def __init__(self, plan: SessionPlan, store: EventStore, publish: Publish, *,
+                 speed: Speed, paused: bool = False, stop_requested: bool = False,
+                 max_batch_events: int = MAX_BATCH_EVENTS) -> None:
+        self.plan = plan
+        self._store = store
+        self._publish = publish
+        self._speed = speed
+        self._paused = paused
+        self.stop_requested = stop_requested
+        self._max_batch_events = max_batch_events
+        self._resumed = trio.Event()
+        if not paused:
+            self._resumed.set()
+        self._wait_scope: trio.CancelScope | None = None
+        self._pacer: Pacer | None = None
+        self._seq = 0
+        self._durable = 0
+        self._pending: list[LogRecord] = []
+        self.candles_released = 0
+        self.done = trio.Event()
+
+    @property
+    def session_id(self) -> str:
+        return self.plan.session_id
+
+    # -- controls (called from other tasks; effective at the next candle boundary) --
+
+    def pause(self) -> None:
+        """Hold the next candle until :meth:`resume`."""
+        if self._paused:
+            return
+        self._paused = True
+        self._resumed = trio.Event()  # an Event cannot be cleared: swap in a new one
+        if self._pacer is not None:
+            self._pacer.pause(trio.current_time())
+        self._interrupt_wait()
+
+    def resume(self) -> None:
+        """Release candles again; the wait that was left before the pause is kept."""
+        if not self._paused:
+            return
+        self._paused = False
+        if self._pacer is not None:
+            self._pacer.resume(trio.current_time())
+        self._resumed.set()
+
+    def stop(self) -> None:
+        """End the session at the next candle boundary with ``session_stopped``."""
+        self.stop_requested = True
+        self._interrupt_wait()
+
+    def set_speed(self, speed: Speed) -> None:
+        """Change the pace from the next release on; the log is unaffected."""
+        self._speed = speed
+        if self._pacer is not None:
+            self._pacer.set_speed(speed, trio.current_time())
+        self._interrupt_wait()
+
+    def _interrupt_wait(self) -> None:
+        if self._wait_scope is not None:
+            self._wait_scope.cancel()
+
+    # -- the loop --
+
+    async def run(self, *, task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED
+                  ) -> None:
+        """Replay the session to its terminal event; never raises for a session failure.
+
+        ``task_status.started()`` is called once ``session_started`` is durable.
+        """
+        started = False
+
+        def mark_started() -> None:
+            nonlocal started
+            if not started:
+                started = True
+                task_status.started()
+
+        try:
+            await self._replay(mark_started)
+        except Exception as error:  # one session's failure must not take down others
+            LOGGER.exception("session %s failed", self.session_id)
+            await self._fail(error)
+            mark_started()
+        finally:
+            self.done.set()
+
+    async def _replay(self, mark_started: Callable[[], None]) -> None:
+        plan = self.plan
+        self._durable = await self._store.last_seq(plan.session_id)
+        engine = build_engine(plan.profile_slug, plan.config, timeframe=plan.timeframe,
+                              candle_count=len(plan.candles))
+        self._emit([plan.started_event(engine)])
+        await self._flush()
+        await self._store.mark_running(plan.session_id)
+        mark_started()
+
+        self._pacer = Pacer.start(timeframe_ms(plan.timeframe), self._speed,
+                                  trio.current_time())
+        if self._paused:
+            self._pacer.pause(trio.current_time())
+        last_ts = plan.start_ms
+        for candle in plan.candles:
+            if self._seq + 1 > self._durable:
+                if not await self._wait_for_release():
+                    await self._flush()
+                    await self._terminate(SessionStopped(
+                        ts=last_ts, candles=self.candles_released, stats=engine.stats()),
+                        "stopped")
+                    return
+            self._emit(engine.step(candle))
+            self.candles_released += 1
+            last_ts = candle.ts
+            if not self._pacer.unpaced or len(self._pending) >= self._max_batch_events:
+                await self._flush()
+        await self._flush()
+        await self._terminate(SessionFinished(ts=last_ts, stats=engine.stats()), "finished")
+
+    async def _wait_for_release(self) -> bool:
+        """Wait until the next candle is due; False when a stop took effect instead."""
+        assert self._pacer is not None
+        while True:
+            if self.stop_requested:
+                return False
+            if self._paused:
+                await self._flush()  # what was released before the pause is published now
+                with trio.CancelScope() as self._wait_scope:
+                    await self._resumed.wait()
+                self._wait_scope = None
+                continue
+            if self._pacer.unpaced:
+                return True
+            due = self._pacer.next_release
+            if trio.current_time() >= due:
+                self._pacer.released(trio.current_time())
+                return True
+            with trio.CancelScope() as self._wait_scope:
+                await trio.sleep_until(due)
+            self._wait_scope = None
+
+    def _emit(self, events: Sequence[Event]) -> None:
+        for event in events:
+            self._seq += 1
+            if self._seq > self._durable:
+                self._pending.append(record_from_event(self._seq, event))
+
+    async def _flush(self) -> None:
+        if not self._pending:
+            return
+        records = tuple(self._pending)
+        await self._store.append(self.session_id, records)
+        self._pending.clear()
+        self._durable = records[-1].seq
+        self._publish(self.session_id, records)
+
+    async def _terminate(self, event: Event, status: str,
+                         error: dict[str, Any] | None = None) -> None:
+        self._emit([event])
+        records = tuple(self._pending)
+        self._pending.clear()
+        if records:
+            await self._store.append_terminal(self.session_id, records, status, error)
+            self._durable = records[-1].seq
+            self._publish(self.session_id, records)
+
+    async def _fail(self, error: Exception) -> None:
+        # Whatever was computed but not written is dropped: the failure follows the
+        # last durable event.
+        self._pending.clear()
+        detail = {"code": "runner_error", "message": f"{type(error).__name__}: {error}"}
+        code = getattr(error, "code", None)
+        if isinstance(code, str):
+            detail["code"] = code
+        with trio.CancelScope(shield=True):
+            try:
+                self._seq = self._durable = await self._store.last_seq(self.session_id)
+                await self._terminate(SessionFailed(ts=self.plan.start_ms, error=detail),
+                                      "failed", detail)
+            except Exception:
+                LOGGER.exception("session %s: could not record its failure", self.session_id)

@@ -1,0 +1,101 @@
+"""Serving livesim with hypercorn's trio worker, and the zero-config demo."""
+
+from __future__ import annotations
+
+import logging
+import signal
+from functools import partial
+
+import hypercorn.trio
+import trio
+from hypercorn.config import Config
+
+from livesim.app import create_app
+from livesim.config import Settings
+from livesim.db.bridge import open_database
+from livesim.db.migrate import migrate
+
+LOGGER = logging.getLogger("livesim")
+DEMO_SYMBOL = "DEMO-BTC"
+DEMO_TIMEFRAME = "1m"
+DEMO_START_MS = 1_704_067_200_000  # 2024-01-01T00:00:00Z
+DEMO_DAYS = 7
+DEMO_SEED = 42
+
+
+def database_url(settings: Settings) -> str:
+    """``DATABASE_URL``, or the embedded server's (started here, blocking) when unset."""
+    if settings.database_url:
+        return settings.database_url
+    from livesim.db.embedded import embedded_database_url
+
+    LOGGER.info("DATABASE_URL is not set: starting the embedded PostgreSQL in %s",
+                settings.data_dir / "pg")
+    return embedded_database_url(settings.data_dir)
+
+
+async def seed_demo(url: str) -> dict[str, object]:
+    """Migrate and make sure the demo market exists (idempotent)."""
+    from livesim.market.commands import synthesize
+
+    async with open_database(url) as db:
+        await migrate(db)
+        end_ms = DEMO_START_MS + DEMO_DAYS * 86_400_000
+        return await synthesize(db, DEMO_SYMBOL, DEMO_TIMEFRAME, DEMO_START_MS, end_ms,
+                                DEMO_SEED)
+
+
+async def _until_signal() -> None:
+    with trio.open_signal_receiver(signal.SIGINT, signal.SIGTERM) as signals:
+        async for _ in signals:
+            LOGGER.info("shutting down")
+            return
+
+
+def hypercorn_config(settings: Settings) -> Config:
+    config = Config()
+    config.bind = [f"{settings.host}:{settings.port}"]
+    config.accesslog = None
+    config.graceful_timeout = 3.0
+    return config
+
+
+async def serve(settings: Settings, url: str, *, demo: bool = False,
+                task_status: trio.TaskStatus[list[str]] = trio.TASK_STATUS_IGNORED) -> None:
+    """Migrate (and seed the demo market), then serve until SIGINT/SIGTERM."""
+    if demo:
+        await seed_demo(url)
+    if settings.auth_mode == "dev":
+        LOGGER.warning("LIVESIM_AUTH=dev: any caller is whoever X-Dev-User says "
+                       "(loopback only; never expose this server)")
+    app = create_app(settings, url)
+    await hypercorn.trio.serve(app, hypercorn_config(settings), shutdown_trigger=_until_signal,
+                               task_status=task_status)
+
+
+def print_next_steps(settings: Settings, bound: list[str]) -> None:
+    base = bound[0] if bound else f"http://{settings.host}:{settings.port}"
+    user = ' -H "X-Dev-User: alice"' if settings.auth_mode == "dev" else ""
+    print(f"""
+livesim is serving on {base}
+
+Try it:
+  curl -s{user} -X POST {base}/api/sim/sessions -H 'Content-Type: application/json' \\
+    -d '{{"profileSlug":"sma-cross","symbol":"{DEMO_SYMBOL}","timeframe":"{DEMO_TIMEFRAME}",\
+"startMs":{DEMO_START_MS},"endMs":{DEMO_START_MS + 86_400_000},"speed":60}}'
+  curl -N{user} {base}/api/sim/sessions/<id>/stream
+  curl -s{user} -X POST {base}/api/sim/sessions/<id>/control -H 'Content-Type: application/json' \\
+    -d '{{"action":"pause"}}'     # then "resume", "stop", or {{"action":"speed","speed":200}}
+""", flush=True)
+
+
+def run_server(settings: Settings, *, demo: bool) -> None:
+    """Blocking entry point of ``livesim serve``."""
+    url = database_url(settings)
+
+    async def main() -> None:
+        async with trio.open_nursery() as nursery:
+            bound = await nursery.start(partial(serve, settings, url, demo=demo))
+            print_next_steps(settings, bound)
+
+    trio.run(main)
