@@ -37,8 +37,9 @@ Item = tuple[LogRecord, ...] | Wake
 class Subscription:
     """One subscriber's live feed of one session."""
 
-    def __init__(self, session_id: str, buffer: int) -> None:
+    def __init__(self, session_id: str, buffer: int, fanout: Fanout) -> None:
         self.session_id = session_id
+        self._fanout = fanout
         self._send, self.receive = trio.open_memory_channel[Item](buffer)
         self.overflowed = False
 
@@ -48,6 +49,7 @@ class Subscription:
             self._send.send_nowait(item)
         except trio.WouldBlock:
             self.overflowed = True
+            self._fanout.overflows += 1
             self._send.close()
         except (trio.ClosedResourceError, trio.BrokenResourceError):
             # closed after an overflow, or the subscriber has left
@@ -64,11 +66,12 @@ class Fanout:
     def __init__(self, buffer: int = 1024) -> None:
         self.buffer = buffer
         self._subscribers: dict[str, set[Subscription]] = defaultdict(set)
+        self.overflows = 0  # live feeds cut for a full buffer (their readers caught up from the DB)
 
     @contextmanager
     def subscribe(self, session_id: str) -> Iterator[Subscription]:
         """Receive the session's batches from now on, until the ``with`` block ends."""
-        subscription = Subscription(session_id, self.buffer)
+        subscription = Subscription(session_id, self.buffer, self)
         self._subscribers[session_id].add(subscription)
         try:
             yield subscription

@@ -1,0 +1,79 @@
+"""A real hypercorn serving the app on a free loopback port, over a fresh schema."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from functools import partial
+from typing import Any, cast
+
+import httpx
+import hypercorn.trio
+import pytest
+import trio
+from hypercorn.config import Config
+from quart_trio import QuartTrio
+
+from livesim.app import create_app
+from livesim.app.services import Services
+from livesim.config import Settings
+from livesim.db.bridge import Database
+from livesim.sim.candles import Candle
+from tests.stubs import candle_series
+
+TEST_SETTINGS = Settings(auth_mode="dev", heartbeat_s=0.5, max_speed=100_000.0,
+                         subscriber_buffer=64)
+
+
+async def insert_candles(db: Database, symbol: str, timeframe: str,
+                         candles: list[Candle]) -> None:
+    await db.execute_sql(
+        """INSERT INTO candles SELECT $1, $2, c.* FROM unnest($3::bigint[], $4::float8[],
+           $5::float8[], $6::float8[], $7::float8[], $8::float8[]) AS c""",
+        symbol, timeframe, [c.ts for c in candles], [c.open for c in candles],
+        [c.high for c in candles], [c.low for c in candles], [c.close for c in candles],
+        [c.volume for c in candles])
+
+
+@dataclass
+class Server:
+    url: str
+    db: Database
+    settings: Settings
+    app: QuartTrio
+
+    @property
+    def services(self) -> Services:
+        return cast("Services", self.app.extensions["livesim"])
+
+    def client(self, user: str = "alice", **kwargs: Any) -> httpx.AsyncClient:
+        return httpx.AsyncClient(base_url=self.url, headers={"X-Dev-User": user},
+                                 timeout=httpx.Timeout(10.0), **kwargs)
+
+
+@pytest.fixture
+def settings() -> Settings:
+    return TEST_SETTINGS
+
+
+@pytest.fixture
+async def server(db: Database, database_url: str, schema_name: str,
+                 settings: Settings) -> AsyncIterator[Server]:
+    await insert_candles(db, "TEST", "1m", candle_series(120))
+    app = create_app(settings, database_url, schema=schema_name)
+    config = Config()
+    config.bind = ["127.0.0.1:0"]
+    config.accesslog = None
+    config.graceful_timeout = 0.2
+    shutdown = trio.Event()
+    async with trio.open_nursery() as nursery:
+        bound = await nursery.start(partial(hypercorn.trio.serve, app, config,
+                                            shutdown_trigger=shutdown.wait))
+        yield Server(bound[0], db, settings, app)
+        shutdown.set()
+
+
+@pytest.fixture
+async def client(server: Server) -> AsyncIterator[httpx.AsyncClient]:
+    async with server.client() as client:
+        yield client

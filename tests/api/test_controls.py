@@ -1,0 +1,81 @@
+"""pause / resume / stop / speed through the API, against a paced session."""
+
+from __future__ import annotations
+
+import httpx
+import trio
+
+from tests.api.helpers import eventually, session_body, wait_status
+
+INTERVAL_S = 0.1  # 1m candles at 600x
+
+
+async def control(client: httpx.AsyncClient, session_id: str, action: str,
+                  **extra: object) -> httpx.Response:
+    return await client.post(f"/api/sim/sessions/{session_id}/control",
+                             json={"action": action, **extra})
+
+
+async def last_seq(client: httpx.AsyncClient, session_id: str) -> int:
+    seq: int = (await client.get(f"/api/sim/sessions/{session_id}")).json()["lastSeq"]
+    return seq
+
+
+async def test_control_pause_holds_events_and_resume_continues(
+        client: httpx.AsyncClient) -> None:
+    session_id = (await client.post("/api/sim/sessions", json=session_body(speed=600))).json()["id"]
+    await eventually(lambda: _at_least(client, session_id, 8))
+    response = await control(client, session_id, "pause")
+    assert response.status_code == 200 and response.json()["status"] == "paused"
+    await trio.sleep(INTERVAL_S * 1.5)  # at most the candle in flight lands
+    held = await last_seq(client, session_id)
+    await trio.sleep(INTERVAL_S * 5)
+    assert await last_seq(client, session_id) == held
+    repeat = await control(client, session_id, "pause")
+    assert repeat.status_code == 200 and repeat.json()["status"] == "paused"
+    assert (await control(client, session_id, "resume")).json()["status"] == "running"
+    await eventually(lambda: _at_least(client, session_id, held + 4))
+
+
+async def test_control_stop_ends_with_session_stopped_and_repeat_is_noop(
+        client: httpx.AsyncClient) -> None:
+    session_id = (await client.post("/api/sim/sessions", json=session_body(speed=600))).json()["id"]
+    await eventually(lambda: _at_least(client, session_id, 5))
+    response = await control(client, session_id, "stop")
+    assert response.status_code == 200 and response.json()["status"] == "stopped"
+
+    async def stopped_event() -> bool:
+        page = (await client.get(f"/api/sim/sessions/{session_id}/events",
+                                 params={"limit": 1000})).json()
+        return page["events"][-1]["type"] == "session_stopped"
+
+    await eventually(stopped_event)
+    assert (await control(client, session_id, "stop")).status_code == 200
+    conflict = await control(client, session_id, "resume")
+    assert conflict.status_code == 409
+    assert conflict.json()["error"]["code"] == "invalid_transition"
+
+
+async def test_control_speed_then_resume_finished_is_409(client: httpx.AsyncClient) -> None:
+    session_id = (await client.post("/api/sim/sessions", json=session_body(speed=60))).json()["id"]
+    response = await control(client, session_id, "speed", speed="max")
+    assert response.status_code == 200 and response.json()["speed"] == "max"
+    await wait_status(client, session_id, "finished")
+    for action in ("resume", "pause"):
+        conflict = await control(client, session_id, action)
+        assert conflict.status_code == 409
+        assert "finished" in conflict.json()["error"]["message"]
+    bad_speed = await control(client, session_id, "speed", speed=0)
+    assert bad_speed.status_code == 409  # a finished session has no speed to change
+
+
+async def test_control_bad_requests_are_400(client: httpx.AsyncClient) -> None:
+    session_id = (await client.post("/api/sim/sessions", json=session_body(speed=60))).json()["id"]
+    assert (await control(client, session_id, "rewind")).status_code == 400
+    assert (await control(client, session_id, "speed", speed=-3)).status_code == 400
+    assert (await control(client, session_id, "pause", speed=3)).status_code == 400
+    await control(client, session_id, "stop")
+
+
+async def _at_least(client: httpx.AsyncClient, session_id: str, seq: int) -> bool:
+    return await last_seq(client, session_id) >= seq
