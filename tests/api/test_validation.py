@@ -1,0 +1,264 @@
+"""The hostile-input helpers: pure, synchronous, one behaviour per test."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import pytest
+from werkzeug.datastructures import MultiDict
+
+from livesim.app.validation import (
+    MAX_JSON_DEPTH,
+    Field,
+    Problems,
+    boolean,
+    check_fields,
+    enum_param,
+    int_param,
+    integer,
+    json_object,
+    number,
+    one_of,
+    parse_json_object,
+    parse_query,
+    session_id,
+    string,
+    symbol,
+    symbol_param,
+    timeframe,
+    timeframe_param,
+    validate_body,
+)
+from livesim.errors import InvalidInput, NotFound
+
+SESSION_FIELDS = {
+    "symbol": Field(symbol(), required=True),
+    "timeframe": Field(timeframe(), required=True),
+    "startMs": Field(integer(0, 10**15), required=True),
+    "speed": Field(number(1, 200)),
+    "fractional": Field(boolean()),
+    "config": Field(json_object()),
+}
+
+
+def details(error: pytest.ExceptionInfo[InvalidInput]) -> list[dict[str, str]]:
+    assert error.value.status == 400
+    result: list[dict[str, str]] = error.value.details
+    return result
+
+
+# ---- JSON bodies ------------------------------------------------------------------
+
+
+def test_parse_json_object_valid_object_returns_dict() -> None:
+    assert parse_json_object(b'{"a": [1, {"b": null}]}') == {"a": [1, {"b": None}]}
+
+
+@pytest.mark.parametrize(("raw", "reason"), [
+    (b"", "JSON object"),
+    (b"[1, 2]", "JSON object"),
+    (b'"text"', "JSON object"),
+    (b"null", "JSON object"),
+    (b"{", "line 1"),
+    (b'{"a": NaN}', "NaN"),
+    (b'{"a": -Infinity}', "Infinity"),
+    (b'{"a": 1, "a": 2}', "duplicate key 'a'"),
+    (b"\xff\xfe{}", "UTF-8"),
+    (b'{"a": ' + b"1" * 5000 + b"}", "JSON object"),
+])
+def test_parse_json_object_bad_body_is_invalid_json(raw: bytes, reason: str) -> None:
+    with pytest.raises(InvalidInput) as caught:
+        parse_json_object(raw)
+    assert caught.value.code == "invalid_json"
+    assert reason in caught.value.message
+
+
+def test_parse_json_object_deep_nesting_is_invalid_json() -> None:
+    for depth in (MAX_JSON_DEPTH + 1, 100_000):
+        raw = '{"a": ' + "[" * depth + "]" * depth + "}"
+        with pytest.raises(InvalidInput, match="nested") as caught:
+            parse_json_object(raw)
+        assert caught.value.code == "invalid_json"
+
+
+def test_parse_json_object_nesting_at_limit_is_accepted() -> None:
+    depth = MAX_JSON_DEPTH - 1
+    assert parse_json_object('{"a": ' + "[" * depth + "]" * depth + "}")
+
+
+# ---- value checks -----------------------------------------------------------------
+
+
+@pytest.mark.parametrize("value", [0, 5, 10])
+def test_integer_in_range_passes(value: int) -> None:
+    assert integer(0, 10)(value) is None
+
+
+@pytest.mark.parametrize("value", [-1, 11, True, False, 1.0, "5", None, [], {}])
+def test_integer_out_of_range_or_wrong_type_fails(value: Any) -> None:
+    assert integer(0, 10)(value) == "must be a whole number from 0 to 10"
+
+
+@pytest.mark.parametrize("value", [1, 1.5, 200, 200.0])
+def test_number_in_range_passes(value: float) -> None:
+    assert number(1, 200)(value) is None
+
+
+@pytest.mark.parametrize("value", [True, 0.99, 200.01, float("nan"), float("inf"), "7", None])
+def test_number_bool_nan_or_out_of_range_fails(value: Any) -> None:
+    assert number(1, 200)(value) == "must be a number from 1 to 200"
+
+
+def test_boolean_accepts_only_json_booleans() -> None:
+    check = boolean()
+    assert check(True) is None
+    assert check(False) is None
+    assert all(check(v) == "must be true or false" for v in (0, 1, "true", None))
+
+
+def test_string_length_and_pattern_are_checked() -> None:
+    check = string(max_length=5, pattern=re.compile(r"[a-z]+"), hint="lowercase, 1-5")
+    assert check("abc") is None
+    assert all(check(v) == "lowercase, 1-5" for v in ("", "abcdef", "ABC", "abc\n", 5, None))
+
+
+def test_one_of_lists_the_allowed_values() -> None:
+    check = one_of(["fail", "skip"])
+    assert check("skip") is None
+    assert check("SKIP") == "must be one of fail, skip"
+    assert check(["fail"]) == "must be one of fail, skip"
+
+
+def test_json_object_rejects_lists_and_too_many_keys() -> None:
+    check = json_object(max_keys=2)
+    assert check({"a": 1}) is None
+    assert check([]) is not None
+    assert check({"a": 1, "b": 2, "c": 3}) == "must be an object with at most 2 keys"
+
+
+@pytest.mark.parametrize("value", ["BTCUSDT", "EUR/USD", "BRK.B", "es:F", "a" * 32])
+def test_symbol_well_formed_passes(value: str) -> None:
+    assert symbol()(value) is None
+
+
+@pytest.mark.parametrize("value", ["", "-BTC", "BTC USDT", "BTC\n", "a" * 33, "ß", 42, None])
+def test_symbol_malformed_fails(value: Any) -> None:
+    assert symbol()(value) is not None
+
+
+def test_timeframe_unknown_lists_valid_ones() -> None:
+    assert timeframe()("1h") is None
+    message = timeframe()("7m")
+    assert message is not None
+    assert "1m" in message
+    assert "1d" in message
+
+
+# ---- bodies -----------------------------------------------------------------------
+
+
+def test_check_fields_lists_every_problem_in_stable_order() -> None:
+    body = {"symbol": "BTC USDT", "startMs": True, "speed": "fast", "zzz": 1, "aaa": 2}
+    problems = check_fields(body, SESSION_FIELDS)
+    assert problems.items == [
+        {"field": "aaa", "message": "unknown field"},
+        {"field": "zzz", "message": "unknown field"},
+        {"field": "symbol", "message": problems.items[2]["message"]},
+        {"field": "timeframe", "message": "required"},
+        {"field": "startMs", "message": "must be a whole number from 0 to 1000000000000000"},
+        {"field": "speed", "message": "must be a number from 1 to 200"},
+    ]
+
+
+def test_validate_body_valid_returns_copy() -> None:
+    body = {"symbol": "BTCUSDT", "timeframe": "1m", "startMs": 0, "config": {}}
+    result = validate_body(body, SESSION_FIELDS)
+    assert result == body
+    assert result is not body
+
+
+def test_validate_body_invalid_raises_with_details() -> None:
+    with pytest.raises(InvalidInput) as caught:
+        validate_body({"symbol": "x"}, SESSION_FIELDS, message="bad session",
+                      code="invalid_session")
+    assert caught.value.code == "invalid_session"
+    assert caught.value.message == "bad session"
+    assert [d["field"] for d in details(caught)] == ["timeframe", "startMs"]
+
+
+def test_problems_empty_does_not_raise() -> None:
+    problems = Problems()
+    problems.raise_if_any("never")
+    assert not problems
+
+
+# ---- query strings ----------------------------------------------------------------
+
+
+EVENT_PARAMS = {"fromSeq": int_param(1, 2**62, 1), "limit": int_param(1, 1000, 500),
+                "order": enum_param(["asc", "desc"], "asc")}
+
+
+def test_parse_query_defaults_when_absent_or_empty() -> None:
+    assert parse_query(MultiDict({"limit": ""}), EVENT_PARAMS) == {
+        "fromSeq": 1, "limit": 500, "order": "asc"}
+
+
+def test_parse_query_parses_given_values() -> None:
+    args = MultiDict({"fromSeq": "42", "limit": "10", "order": "desc"})
+    assert parse_query(args, EVENT_PARAMS) == {"fromSeq": 42, "limit": 10, "order": "desc"}
+
+
+@pytest.mark.parametrize(("args", "field"), [
+    ({"fromSeq": "0"}, "fromSeq"),
+    ({"fromSeq": "1.5"}, "fromSeq"),
+    ({"fromSeq": "1e3"}, "fromSeq"),
+    ({"fromSeq": " 1"}, "fromSeq"),
+    ({"fromSeq": "9" * 30}, "fromSeq"),
+    ({"limit": "1001"}, "limit"),
+    ({"limit": "-1"}, "limit"),
+    ({"order": "sideways"}, "order"),
+    ({"order": "x" * 1000}, "order"),
+    ({"fromseq": "1"}, "fromseq"),
+])
+def test_parse_query_bad_value_is_invalid_query(args: dict[str, str], field: str) -> None:
+    with pytest.raises(InvalidInput) as caught:
+        parse_query(MultiDict(args), EVENT_PARAMS)
+    assert caught.value.code == "invalid_query"
+    assert [d["field"] for d in details(caught)] == [field]
+
+
+def test_parse_query_repeated_parameter_is_invalid_query() -> None:
+    with pytest.raises(InvalidInput) as caught:
+        parse_query(MultiDict([("limit", "1"), ("limit", "2")]), EVENT_PARAMS)
+    assert details(caught) == [{"field": "limit", "message": "given more than once"}]
+
+
+def test_parse_query_missing_required_lists_each() -> None:
+    params = {"symbol": symbol_param(), "timeframe": timeframe_param(),
+              "startMs": int_param(0, 10**15, required=True)}
+    with pytest.raises(InvalidInput) as caught:
+        parse_query(MultiDict({"symbol": "BTC\n"}), params)
+    assert [d["field"] for d in details(caught)] == ["symbol", "timeframe", "startMs"]
+    assert details(caught)[1]["message"] == "required"
+
+
+# ---- path parameters --------------------------------------------------------------
+
+
+def test_session_id_canonical_uuid_is_lowercased() -> None:
+    raw = "0F8FAD5B-D9CB-469F-A165-70867728950E"
+    assert session_id(raw) == raw.lower()
+
+
+@pytest.mark.parametrize("raw", [
+    "", "nope", "0f8fad5bd9cb469fa16570867728950e",
+    "{0f8fad5b-d9cb-469f-a165-70867728950e}", "urn:uuid:0f8fad5b-d9cb-469f-a165-70867728950e",
+    "0f8fad5b-d9cb-469f-a165-70867728950e\n", "0f8fad5b-d9cb-469f-a165-70867728950g",
+    "../../etc/passwd",
+])
+def test_session_id_malformed_is_not_found(raw: str) -> None:
+    with pytest.raises(NotFound) as caught:
+        session_id(raw)
+    assert (caught.value.status, caught.value.code) == (404, "session_not_found")
