@@ -64,12 +64,14 @@ def _with_database(settings: Settings, work: Callable[[Database], Awaitable[Any]
 
 
 def main(argv: list[str] | None = None) -> None:
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(level=logging.INFO,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     args = _parser().parse_args(argv)
     try:
         _dispatch(args)
     except (SettingsError, ApiError) as error:
-        detail = f"\n{json.dumps(error.details, indent=2)}" if getattr(error, "details", None) else ""
+        details = getattr(error, "details", None)
+        detail = f"\n{json.dumps(details, indent=2)}" if details else ""
         print(f"livesim: {error}{detail}", file=sys.stderr)
         sys.exit(2)
 

@@ -22,10 +22,10 @@ def session_body(**overrides: Any) -> dict[str, Any]:
     return body
 
 
-async def eventually(check: Callable[[], Any], timeout: float = 10.0,
+async def eventually(check: Callable[[], Any], within_s: float = 10.0,
                      interval: float = 0.02) -> Any:
     """Poll an async ``check`` until it returns something truthy (no blind sleeps)."""
-    with trio.fail_after(timeout):
+    with trio.fail_after(within_s):
         while True:
             result = await check()
             if result:

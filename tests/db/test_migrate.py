@@ -38,9 +38,11 @@ async def test_migrate_new_file_is_applied_once(db: Database, tmp_path: Path) ->
 
 
 async def test_transaction_error_rolls_back(db: Database) -> None:
-    with pytest.raises(ZeroDivisionError):
+    async def insert_then_fail() -> None:
         async with db.transaction() as tx:
-            await tx.execute_sql(
-                "INSERT INTO candles VALUES ('X', '1m', 0, 1, 1, 1, 1, 1)")
+            await tx.execute_sql("INSERT INTO candles VALUES ('X', '1m', 0, 1, 1, 1, 1, 1)")
             raise ZeroDivisionError
+
+    with pytest.raises(ZeroDivisionError):
+        await insert_then_fail()
     assert await db.fetch_sql("SELECT * FROM candles") == []

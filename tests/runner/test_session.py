@@ -55,7 +55,8 @@ async def test_runner_paced_releases_one_candle_per_interval(
     assert times == [float(i) for i in range(10)]
     log = store.log(SESSION)
     assert [r.seq for r in log] == list(range(1, len(log) + 1))
-    assert log[0].type == "session_started" and log[-1].type == "session_finished"
+    assert log[0].type == "session_started"
+    assert log[-1].type == "session_finished"
     assert store.status[SESSION] == "finished"
 
 

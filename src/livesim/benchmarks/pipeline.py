@@ -34,8 +34,8 @@ from livesim.config import Settings
 from livesim.db.bridge import open_database
 from livesim.db.migrate import migrate
 from livesim.eventlog import record_from_row
-from livesim.market.synthetic import generate_candles
 from livesim.market.store import upsert_candles
+from livesim.market.synthetic import generate_candles
 from livesim.runner.store import insert_records
 from livesim.server import database_url
 
@@ -55,8 +55,15 @@ class StreamReader:
 
     arrivals: dict[int, float] = field(default_factory=dict)
     connected: trio.Event = field(default_factory=trio.Event)
+    finished: trio.Event = field(default_factory=trio.Event)
 
     async def run(self, host: str, port: int, path: str, user: str = "bench") -> None:
+        try:
+            await self._read(host, port, path, user)
+        finally:
+            self.finished.set()
+
+    async def _read(self, host: str, port: int, path: str, user: str) -> None:
         stream = await trio.open_tcp_stream(host, port)
         async with stream:
             await stream.send_all(
@@ -146,8 +153,9 @@ async def _bench_in_schema(url: str, schema: str) -> None:
            "LIVESIM_AUTH": "dev", "LIVESIM_MAX_SPEED": "100000",
            "LIVESIM_MAX_STREAMS_PER_USER": str(FANOUT_SUBSCRIBERS * 2),
            "LIVESIM_MAX_RUNNING_PER_USER": "100"}
-    server = subprocess.Popen([sys.executable, "-m", "livesim", "serve"], env=env,
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    server = await trio.lowlevel.open_process([sys.executable, "-m", "livesim", "serve"],
+                                              env=env, stdout=subprocess.DEVNULL,
+                                              stderr=subprocess.DEVNULL)
     try:
         async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}",
                                      headers={"X-Dev-User": "bench"}, timeout=60) as client:
@@ -162,7 +170,8 @@ async def _bench_in_schema(url: str, schema: str) -> None:
             await _fanout(client, port, server.pid, schema_url)
     finally:
         server.terminate()
-        server.wait(timeout=15)
+        with trio.CancelScope(shield=True):
+            await server.wait()
 
 
 async def _unpaced(client: httpx.AsyncClient, port: int) -> tuple[float, float, int, str]:
@@ -225,8 +234,8 @@ async def _fanout(client: httpx.AsyncClient, port: int, pid: int, url: str) -> N
         final = await _wait_finished(client, session_id)
         events = int(final["lastSeq"])  # type: ignore[call-overload]
         with trio.move_on_after(30):  # a reader that never completes shows in the count below
-            while any(len(r.arrivals) < events for r in readers):
-                await trio.sleep(0.05)
+            for reader in readers:
+                await reader.finished.wait()
         elapsed = time.perf_counter() - started
         nursery.cancel_scope.cancel()
     complete = sum(sorted(r.arrivals) == list(range(1, events + 1)) for r in readers)

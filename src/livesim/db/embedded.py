@@ -22,6 +22,6 @@ def embedded_database_url(data_dir: Path) -> str:
     pg_dir.mkdir(parents=True, exist_ok=True)
     # cleanup_mode=None keeps the server running after this process exits, so a
     # restarted process (or the test suite) re-attaches in milliseconds.
-    server = pgserver.get_server(pg_dir, cleanup_mode=None)
+    server = pgserver.get_server(pg_dir, cleanup_mode=None)  # type: ignore[attr-defined]
     uri: str = server.get_uri()
     return uri

@@ -93,7 +93,8 @@ async def migrate(db: Database, directory: Path | None = None) -> list[Migration
                 async with db.transaction() as tx:
                     await tx.execute_sql(migration.sql)
                     await tx.execute_sql(
-                        "INSERT INTO schema_migrations (version, name, checksum) VALUES ($1, $2, $3)",
+                        "INSERT INTO schema_migrations (version, name, checksum)"
+                        " VALUES ($1, $2, $3)",
                         migration.version, migration.name, migration.checksum)
         finally:
             await conn.execute_sql("SELECT pg_advisory_unlock($1)", MIGRATION_LOCK_KEY)

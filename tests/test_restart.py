@@ -1,0 +1,82 @@
+"""A server killed with SIGKILL mid-session resumes it on restart, with the same log."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+import httpx
+import trio
+
+from livesim.db.bridge import Database
+from tests.api.conftest import insert_candles
+from tests.api.helpers import all_events, eventually, session_body, wait_status
+from tests.stubs import candle_series
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+@asynccontextmanager
+async def server_process(url: str, port: int) -> AsyncIterator[trio.Process]:
+    env = {**os.environ, "DATABASE_URL": url, "LIVESIM_PORT": str(port),
+           "LIVESIM_AUTH": "dev", "LIVESIM_MAX_SPEED": "100000"}
+    process = await trio.lowlevel.open_process(
+        [sys.executable, "-m", "livesim", "serve"], env=env,
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        yield process
+    finally:
+        if process.returncode is None:
+            process.terminate()
+        with trio.CancelScope(shield=True), trio.move_on_after(20):
+            await process.wait()
+
+
+async def ready(client: httpx.AsyncClient) -> bool:
+    try:
+        return (await client.get("/readyz")).status_code == 200
+    except httpx.TransportError:
+        return False
+
+
+async def test_restart_after_sigkill_finishes_with_uninterrupted_log(
+        db: Database, database_url: str, schema_name: str) -> None:
+    await insert_candles(db, "TEST", "1m", candle_series(120))
+    separator = "&" if "?" in database_url else "?"
+    url = f"{database_url}{separator}search_path={schema_name}"
+    port = free_port()
+    async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}",
+                                 headers={"X-Dev-User": "alice"}, timeout=10) as client:
+        async with server_process(url, port) as first:
+            await eventually(lambda: ready(client), within_s=30)
+            paced = (await client.post("/api/sim/sessions",
+                                       json=session_body(speed=1200))).json()["id"]
+
+            async def midway() -> bool:
+                body = (await client.get(f"/api/sim/sessions/{paced}")).json()
+                return bool(body["lastSeq"] >= 40)
+
+            await eventually(midway)
+            first.send_signal(signal.SIGKILL)
+            await first.wait()
+        cut = await db.fetch_sql("SELECT max(seq) AS seq FROM sim_events")
+        assert cut[0]["seq"] >= 40
+        async with server_process(url, port):
+            await eventually(lambda: ready(client), within_s=30)
+            final = await wait_status(client, paced, "finished")
+            reference = (await client.post("/api/sim/sessions", json=session_body())).json()["id"]
+            await wait_status(client, reference, "finished")
+            resumed_log = await all_events(client, paced)
+            assert final["lastSeq"] == len(resumed_log) > cut[0]["seq"]
+            assert [e["seq"] for e in resumed_log] == list(range(1, len(resumed_log) + 1))
+            assert resumed_log == await all_events(client, reference)
