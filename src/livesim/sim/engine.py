@@ -47,6 +47,10 @@ class SessionEngine:
         self.tracker = StatsTracker(self.params.initial_cash, timeframe_ms(timeframe))
         self.candle_count = candle_count
         self.index = 0
+        # Bound once: step() runs per candle and is the replay's hot path.
+        self._on_candle = strategy.on_candle
+        self._mark = self.portfolio.mark
+        self._record = self.tracker.record
 
     def step(self, candle: Candle) -> list[Event]:
         """Replay one candle; return its events, ``equity`` last.
@@ -60,20 +64,21 @@ class SessionEngine:
         self.index = index + 1
         is_last = index == self.candle_count - 1
         broker = self.broker
-        out: list[Event] = [CandleClosed(candle.ts, candle)]
+        ts = candle.ts
+        out: list[Event] = [CandleClosed(ts, candle)]
         if broker.pending:
             broker.fill_pending(candle, out)
         if self.portfolio.trade is not None:
             broker.check_exits(candle, out)
-        intents = self.strategy.on_candle(candle)
+        intents = self._on_candle(candle)
         if intents:
             broker.submit(intents, candle, is_last, out)
         if is_last and self.params.close_at_end:
             broker.close_at_end(candle, out)
-        snapshot = self.portfolio.mark(candle.ts, candle.close)
+        snapshot = self._mark(ts, candle.close)
         out.append(snapshot)
-        self.tracker.record(snapshot.equity, snapshot.drawdown_pct,
-                            snapshot.position_qty != 0, candle.close)
+        self._record(snapshot.equity, snapshot.drawdown_pct, snapshot.position_qty != 0,
+                     candle.close)
         return out
 
     def stats(self) -> dict[str, Any]:

@@ -31,26 +31,28 @@ class RollingMean:
         """Add ``value``; return the mean once ``period`` values were seen, else None."""
         window = self._window
         window.append(value)
-        if len(window) > self.period:
+        count = len(window)
+        total = self._sum
+        if count > self.period:
+            count -= 1
             y = -window.popleft() - self._comp_remove
-            t = self._sum + y
-            self._comp_remove = t - self._sum - y
-            self._sum = t
+            t = total + y
+            self._comp_remove = t - total - y
+            total = t
         y = value - self._comp_add
-        t = self._sum + y
-        self._comp_add = t - self._sum - y
+        t = total + y
+        self._comp_add = t - total - y
         self._sum = t
         if value == self._prev:
-            self._same += 1
+            same = self._same = self._same + 1
         else:
-            self._same = 1
-        self._prev = value
-        count = len(window)
+            same = self._same = 1
+            self._prev = value
         if count < self.period:
             return None
-        if self._same >= count:
+        if same >= count:
             return value
-        return self._sum / count
+        return t / count
 
 
 class WilderRsi:

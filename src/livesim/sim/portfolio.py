@@ -98,17 +98,17 @@ class Portfolio:
     def mark(self, ts: int, close: float) -> EquitySnapshot:
         """Mark the account at ``close``: the candle's ``equity`` event."""
         trade = self.trade
-        if trade is None:
-            equity = self.cash
-            qty: float = 0
-            unrealized = 0.0
-        else:
-            qty = trade.direction * trade.qty
-            equity = self.cash + qty * close
-            unrealized = qty * (close - trade.entry_price) - trade.entry_commission
+        cash = self.cash
         peak = self.peak_equity
+        if trade is None:
+            if cash > peak:
+                self.peak_equity = peak = cash
+            return EquitySnapshot(ts, cash, cash, 0, 0.0, self.realized_pnl,
+                                  (peak - cash) / peak * 100.0)
+        qty = trade.direction * trade.qty
+        equity = cash + qty * close
         if equity > peak:
             self.peak_equity = peak = equity
-        drawdown = (peak - equity) / peak * 100.0
-        return EquitySnapshot(ts, equity, self.cash, qty, unrealized, self.realized_pnl,
-                              drawdown)
+        return EquitySnapshot(ts, equity, cash, qty,
+                              qty * (close - trade.entry_price) - trade.entry_commission,
+                              self.realized_pnl, (peak - equity) / peak * 100.0)
