@@ -99,6 +99,12 @@ def test_resolve_config_several_errors_reported_together() -> None:
     assert [e["field"] for e in errors] == ["nope", "period", "oversold"]
 
 
+@pytest.mark.parametrize("overrides", [None, [1, 2], {1: 2}])
+def test_resolve_config_overrides_not_an_object_is_invalid(overrides: Any) -> None:
+    assert errors_of("buy-and-hold", overrides) == [
+        {"field": "config", "message": "must be an object"}]
+
+
 def test_resolve_config_rsi_thresholds_must_be_ordered() -> None:
     assert errors_of("rsi-reversion", {"oversold": 80}) == [
         {"field": "oversold", "message": "must be less than overbought"}]

@@ -11,7 +11,7 @@ Rules (SPEC §5), as implemented:
   rejected with the reason ``end of data``, so the log still shows the decision.
 * An entry is sized when it fills (as backtesting.py does): ``sizeFraction`` of the
   equity after any closing fill, divided by ``price × (1 + commission)``, floored to
-  whole units (or to :data:`FRACTIONAL_STEP` with ``fractional``).  Size 0 is an
+  whole units (or to 1e-8 units with ``fractional``).  Size 0 is an
   ``order_rejected``.  The qty in an entry's ``order_submitted`` is the same rule
   applied at the signal candle's close: exact for ``fill: "close"``, an estimate for
   next-open fills; ``order_filled.qty`` is authoritative.
@@ -34,8 +34,8 @@ from livesim.sim.intents import Action, OrderIntent
 from livesim.sim.portfolio import Portfolio
 from livesim.sim.schema import param
 
-FRACTIONAL_STEP = 1e-8
-"""With ``fractional: true`` sizes are floored to this lot step (crypto exchanges' 1e-8)."""
+LOTS_PER_UNIT = 100_000_000
+"""With ``fractional: true`` sizes are floored to 1e-8 units (crypto exchanges' lot step)."""
 
 END_OF_DATA = "end of data: no later candle to fill at"
 
@@ -114,15 +114,22 @@ class Broker:
         budget = equity * p.size_fraction
         unit_cost = price * (1.0 + self._commission)
         if p.fractional:
-            qty: float = math.floor(budget / unit_cost / FRACTIONAL_STEP) * FRACTIONAL_STEP
-            step = FRACTIONAL_STEP
+            scale = LOTS_PER_UNIT
+            lots = math.floor(budget / unit_cost * scale)
         else:
-            qty = int(budget // unit_cost)
-            step = 1
+            # Floor division, as backtesting.py sizes, so both pick the same whole units.
+            scale = 1
+            lots = int(budget // unit_cost)
         # Float rounding may leave the cost a hair above the budget; never overspend.
-        while qty > 0 and qty * price + qty * price * self._commission > budget:
-            qty -= step
-        return qty if qty > 0 else 0
+        while lots > 0 and self._cost(lots / scale, price) > budget:
+            lots -= 1
+        if lots <= 0:
+            return 0
+        # lots / 1e8 is the float closest to that decimal (3.33333333, not ...300000003).
+        return lots / scale if p.fractional else lots
+
+    def _cost(self, qty: float, price: float) -> float:
+        return qty * price + qty * price * self._commission
 
     # -- per-candle steps ---------------------------------------------------------------
 
@@ -272,6 +279,6 @@ class Broker:
         equity = self.portfolio.cash
         if equity <= 0.0:
             return f"size is 0: equity {equity:.2f} is not positive"
-        unit = f"{FRACTIONAL_STEP:g} units" if p.fractional else "one unit"
+        unit = f"{1 / LOTS_PER_UNIT:g} units" if p.fractional else "one unit"
         return (f"size is 0: {p.size_fraction:g} of equity {equity:.2f} cannot buy {unit} at "
                 f"{price:g} plus {p.commission:g} commission")

@@ -49,12 +49,6 @@ class Portfolio:
         self.gross_loss = 0.0
         self._next_trade_id = 1
 
-    @property
-    def position_qty(self) -> float:
-        """Signed position: positive long, negative short, 0 flat."""
-        trade = self.trade
-        return 0 if trade is None else trade.direction * trade.qty
-
     def open_trade(self, ts: int, direction: int, qty: float, price: float, commission: float,
                    stop_price: float | None, target_price: float | None) -> TradeOpened:
         """Open a trade at ``price``; the caller has checked that none is open."""

@@ -123,6 +123,8 @@ def resolve_config(slug: str, overrides: Mapping[str, Any]) -> dict[str, Any]:
         InvalidConfig: unknown keys, wrong types, out-of-range or inconsistent values.
     """
     profile = get_profile(slug)
+    if not isinstance(overrides, Mapping) or not all(isinstance(k, str) for k in overrides):
+        raise InvalidConfig([{"field": "config", "message": "must be an object"}])
     specs = profile.specs()
     config = profile.default_config()
     errors: list[dict[str, str]] = []
