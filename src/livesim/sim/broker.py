@@ -5,6 +5,8 @@ Rules (SPEC §5), as implemented:
 * A strategy intent becomes at most two market orders: one that closes the open
   trade (if any, and if the intent turns against it) and one that opens the new
   trade.  A reversal is those two orders filled back to back at the same price.
+* One trade at a time: a BUY while long or a SELL while short is a no-op (no
+  pyramiding, no hedging).  Without ``allowShort`` a SELL only closes a long.
 * ``fill: "open"`` (default) queues the orders and fills them at the next candle's
   open; ``fill: "close"`` fills them at once, at the signal candle's close.
 * A signal on the last candle is never filled: its orders are submitted and then
@@ -20,7 +22,12 @@ Rules (SPEC §5), as implemented:
 * Stop-loss / take-profit levels are set from the entry fill price and checked
   against each later candle's range, including the candle whose open filled the
   entry.  A gap through either level fills at the open; when both are touched
-  inside one candle the stop (the worse outcome) wins.
+  inside one candle the stop (the worse outcome) wins.  These exits are an
+  ``order_submitted`` (reason ``stop loss`` / ``take profit``) filled at once,
+  slippage and commission included.
+* End of data: an open trade stays open, marked at the last close without exit
+  commission; with ``closeAtEnd`` it is closed at the last close (commission
+  charged) after the strategy's own orders and before that candle's ``equity``.
 """
 
 from __future__ import annotations

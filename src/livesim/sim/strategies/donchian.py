@@ -4,7 +4,8 @@ Long when the close rises above the highest high of the previous ``entryPeriod``
 candles; short (or just flat, without ``allowShort``) when it falls below their
 lowest low.  A long is closed when the close falls below the lowest low of the
 previous ``exitPeriod`` candles, a short when it rises above their highest high.
-The current candle is never part of its own channel.
+The current candle is never part of its own channel, and an entry breakout takes
+precedence over an exit signal on the same candle (it implies the exit anyway).
 """
 
 from __future__ import annotations
