@@ -1,0 +1,55 @@
+-- name: upsert-candles^
+-- Write one batch of candles of one market (ts strictly increasing, no duplicates).
+-- A row whose values are all equal to the stored ones is left alone (no new tuple,
+-- no WAL), so re-importing a file changes nothing; the counts tell inserted rows
+-- from rows whose values changed.  xmax = 0 marks a freshly inserted tuple.
+WITH written AS (
+    INSERT INTO candles AS stored (symbol, timeframe, ts, open, high, low, close, volume)
+    SELECT :symbol, :timeframe, c.ts, c.open, c.high, c.low, c.close, c.volume
+    FROM unnest(:tss::bigint[], :opens::float8[], :highs::float8[], :lows::float8[],
+                :closes::float8[], :volumes::float8[])
+         AS c(ts, open, high, low, close, volume)
+    ON CONFLICT (symbol, timeframe, ts) DO UPDATE
+    SET open = EXCLUDED.open, high = EXCLUDED.high, low = EXCLUDED.low,
+        close = EXCLUDED.close, volume = EXCLUDED.volume
+    WHERE (stored.open, stored.high, stored.low, stored.close, stored.volume)
+          IS DISTINCT FROM
+          (EXCLUDED.open, EXCLUDED.high, EXCLUDED.low, EXCLUDED.close, EXCLUDED.volume)
+    RETURNING (stored.xmax = 0) AS inserted
+)
+SELECT count(*) FILTER (WHERE inserted) AS inserted,
+       count(*) FILTER (WHERE NOT inserted) AS updated
+FROM written;
+
+-- name: select-candle-columns^
+-- The candles of one market with start_ms <= ts < end_ms, at most :max_rows of them
+-- (NULL: all), as one row of column arrays in ts order.  Arrays cross the
+-- trio-asyncio bridge and asyncpg's decoder far faster than one record per candle.
+SELECT coalesce(array_agg(c.ts ORDER BY c.ts), '{}') AS tss,
+       coalesce(array_agg(c.open ORDER BY c.ts), '{}') AS opens,
+       coalesce(array_agg(c.high ORDER BY c.ts), '{}') AS highs,
+       coalesce(array_agg(c.low ORDER BY c.ts), '{}') AS lows,
+       coalesce(array_agg(c.close ORDER BY c.ts), '{}') AS closes,
+       coalesce(array_agg(c.volume ORDER BY c.ts), '{}') AS volumes
+FROM (
+    SELECT ts, open, high, low, close, volume
+    FROM candles
+    WHERE symbol = :symbol AND timeframe = :timeframe
+      AND ts >= :start_ms AND ts < :end_ms
+    ORDER BY ts
+    LIMIT :max_rows
+) AS c;
+
+-- name: select-markets
+-- Every stored market: first and last open time and the number of candles.
+SELECT symbol, timeframe, min(ts) AS first_ts, max(ts) AS last_ts, count(*) AS count
+FROM candles
+GROUP BY symbol, timeframe
+ORDER BY symbol, timeframe;
+
+-- name: select-market^
+-- One market's first and last open time and candle count (no row: no candles).
+SELECT min(ts) AS first_ts, max(ts) AS last_ts, count(*) AS count
+FROM candles
+WHERE symbol = :symbol AND timeframe = :timeframe
+HAVING count(*) > 0;

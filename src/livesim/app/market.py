@@ -1,0 +1,86 @@
+"""Market-data routes: import a CSV, list markets, read candles with their gaps.
+
+Candles are shared by every user (a market is public data), but every route still
+needs a user.  Ranges are half-open, ``[startMs, endMs)``, and every ``toMs`` in an
+answer is exclusive (the last open time plus one bar), so it can be sent back as
+``endMs``.
+"""
+
+from __future__ import annotations
+
+from quart import Blueprint, Response, jsonify, request
+
+from livesim.app.auth import require_user
+from livesim.app.context import services
+from livesim.app.validation import (
+    int_param,
+    parse_query,
+    symbol_param,
+    timeframe_param,
+)
+from livesim.errors import ApiError
+from livesim.market.checks import MAX_EPOCH_MS, MIN_EPOCH_MS
+from livesim.market.commands import import_csv
+from livesim.market.store import get_market, list_markets, load_candles
+
+blueprint = Blueprint("market", __name__)
+
+# ~5 MB of JSON; a client wanting more pages through with startMs/endMs.
+MAX_CANDLES_PER_RESPONSE = 50_000
+# What a CSV upload may be labelled.  A form encoding is refused: `curl -d @file`
+# strips the newlines of the file, so the body would no longer be the CSV.
+CSV_MEDIA_TYPES = ("text/csv", "text/plain", "application/csv", "application/vnd.ms-excel",
+                   "application/octet-stream")
+_MARKET_PARAMS = {"symbol": symbol_param(), "timeframe": timeframe_param()}
+_RANGE_PARAMS = {"startMs": int_param(MIN_EPOCH_MS, MAX_EPOCH_MS),
+                 "endMs": int_param(MIN_EPOCH_MS, MAX_EPOCH_MS)}
+
+
+def _check_media_type() -> None:
+    media_type = (request.mimetype or "").lower()
+    if media_type and media_type not in CSV_MEDIA_TYPES:
+        raise ApiError(
+            f"send the CSV file itself as the body with Content-Type: text/csv, not "
+            f"{media_type} (curl: --data-binary @file.csv -H 'Content-Type: text/csv')",
+            code="unsupported_media_type", status=415,
+            details={"accepted": list(CSV_MEDIA_TYPES)})
+
+
+@blueprint.post("/api/candles/import")
+async def import_candles() -> Response:
+    await require_user()
+    query = parse_query(request.args, _MARKET_PARAMS)
+    _check_media_type()
+    raw = await request.get_data(as_text=False)
+    data = raw if isinstance(raw, bytes) else raw.encode()
+    return jsonify(await import_csv(services().db, data, query["symbol"], query["timeframe"]))
+
+
+@blueprint.get("/api/markets")
+async def markets() -> Response:
+    await require_user()
+    parse_query(request.args, {})
+    found = await list_markets(services().db)
+    return jsonify({"markets": [market.to_json() for market in found]})
+
+
+@blueprint.get("/api/candles")
+async def candles() -> Response:
+    await require_user()
+    query = parse_query(request.args, {**_MARKET_PARAMS, **_RANGE_PARAMS})
+    db = services().db
+    symbol, timeframe = query["symbol"], query["timeframe"]
+    start_ms, end_ms = query["startMs"], query["endMs"]
+    if start_ms is None or end_ms is None:
+        # A missing bound means the market's own; with no market at all, any range
+        # ends in the same clear no_candles answer.
+        market = await get_market(db, symbol, timeframe)
+        first, last = (market.from_ms, market.to_ms) if market else (0, 1)
+        start_ms = first if start_ms is None else start_ms
+        end_ms = max(last, start_ms + 1) if end_ms is None else end_ms
+    candle_set = await load_candles(db, symbol, timeframe, start_ms, end_ms,
+                                    max_candles=MAX_CANDLES_PER_RESPONSE)
+    return jsonify({"symbol": symbol, "timeframe": timeframe, "startMs": start_ms,
+                    "endMs": end_ms,
+                    "candles": [candle.to_payload() for candle in candle_set.candles],
+                    "gaps": candle_set.gaps})

@@ -1,0 +1,1 @@
+"""Market data: CSV import, the candle store, gaps and a seeded synthetic market."""

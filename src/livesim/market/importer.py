@@ -1,0 +1,306 @@
+"""Parse candle CSV files into validated candles, all or nothing (no I/O).
+
+Two layouts are recognised from the first non-blank row:
+
+- **Headerless** (Binance kline files): the first cell is a time, and the columns are
+  open time, open, high, low, close, volume; extra columns (close time, quote volume,
+  trades, ...) are ignored.
+- **Headered**: a header row names the columns, in any case and order: the time is
+  ``time``, ``date``, ``timestamp``, ``datetime``, ``open time``/``open_time`` or ``ts``,
+  or an unnamed first column (what pandas' ``to_csv`` writes for a time index); then
+  ``open``, ``high``, ``low``, ``close``, ``volume``.  Other columns are ignored.
+
+A time is an ISO-8601 date or datetime (no offset or ``Z`` means UTC; other offsets
+are converted to UTC) or an epoch number whose unit is read from its magnitude, row by
+row (so concatenated Binance files that switched from ms to µs still import):
+below 1e11 seconds, below 1e14 milliseconds, below 1e17 microseconds, else
+nanoseconds.  A time finer than a millisecond is refused.
+
+Every row is checked (:class:`~livesim.market.checks.CandleRules`); a repeated open
+time with identical values is dropped, with different values it is an error.  All the
+problems of a file are collected with their 1-based line numbers, and one
+:class:`~livesim.errors.InvalidInput` lists them (the first
+:data:`MAX_REPORTED_ERRORS`, with the total), so nothing is ever half-imported.
+Parsing is one pass plus a sort (linear on a sorted file).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from decimal import Decimal, InvalidOperation
+from typing import TYPE_CHECKING
+
+from livesim.errors import InvalidInput
+from livesim.market.checks import CandleRules, iso
+from livesim.sim.candles import Candle
+
+if TYPE_CHECKING:
+    from _csv import Reader as _reader
+
+MAX_REPORTED_ERRORS = 100
+VALUE_COLUMNS = ("open", "high", "low", "close", "volume")
+# Header names (lowercase, without spaces, '_' and '-') that hold the open time.
+TIME_NAMES = frozenset({"time", "date", "timestamp", "datetime", "opentime", "ts",
+                        "unnamed:0"})
+TIME_NAMES_HINT = ("time, date, timestamp, datetime, open time or an unnamed first column")
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_MAX_SHOWN_CELL = 40
+
+
+@dataclass(frozen=True, slots=True)
+class ParsedCsv:
+    """A valid file: its candles in ts order, without duplicates."""
+
+    candles: list[Candle]
+    layout: str  # "headerless" | "headered"
+    rows: int  # data rows read, duplicates included
+    duplicates: int  # rows dropped as exact repeats of an earlier row
+
+
+def decode_csv(data: bytes) -> str:
+    """Decode an uploaded file as UTF-8 (a byte-order mark is dropped).
+
+    Raises:
+        InvalidInput: code ``invalid_encoding``, with the line of the first bad byte.
+    """
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        line = data.count(b"\n", 0, error.start) + 1
+        raise InvalidInput(f"the CSV is not UTF-8 text (a bad byte on line {line})",
+                           code="invalid_encoding", details={"line": line}) from None
+
+
+def epoch_to_ms(value: int) -> int:
+    """Epoch seconds, ms, µs or ns (told apart by magnitude) as epoch ms.
+
+    Raises:
+        ValueError: the value is finer than a millisecond.
+    """
+    magnitude = abs(value)
+    if magnitude < 10**11:
+        return value * 1000
+    if magnitude < 10**14:
+        return value
+    divisor = 1000 if magnitude < 10**17 else 1_000_000
+    ms, rest = divmod(value, divisor)
+    if rest:
+        raise ValueError(f"{value} is finer than a millisecond")
+    return ms
+
+
+def datetime_to_ms(moment: datetime) -> int:
+    """A datetime (naive means UTC) as epoch ms.
+
+    Raises:
+        ValueError: the datetime is finer than a millisecond.
+    """
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    delta = moment - _EPOCH
+    ms, rest = divmod((delta.days * 86_400 + delta.seconds) * 1_000_000
+                      + delta.microseconds, 1000)
+    if rest:
+        raise ValueError(f"{moment.isoformat()} is finer than a millisecond")
+    return ms
+
+
+def parse_time_cell(text: str) -> int:
+    """One CSV time cell (ISO date/datetime or epoch number) as epoch ms.
+
+    Raises:
+        ValueError: with the reason, when the cell is not a time livesim can read.
+    """
+    try:
+        value = int(text)
+    except ValueError:
+        return _parse_time_text(text)
+    return epoch_to_ms(value)
+
+
+def _parse_time_text(text: str) -> int:
+    stripped = text.strip()
+    if not stripped:
+        raise ValueError("the time is empty")
+    try:
+        return datetime_to_ms(datetime.fromisoformat(stripped))
+    except ValueError as error:
+        if "finer than" in str(error):
+            raise
+    try:
+        number = Decimal(stripped)
+    except InvalidOperation:
+        raise ValueError(f"{_show(text)} is not a time: expected an ISO date or datetime "
+                         "(UTC) or an epoch number") from None
+    if not number.is_finite():
+        raise ValueError(f"{_show(text)} is not a time")
+    # the same magnitude rule as whole numbers, applied exactly (no float rounding)
+    scale = next(Decimal(factor) for limit, factor in
+                 ((10**11, 1000), (10**14, 1), (10**17, "0.001"), (None, "0.000001"))
+                 if limit is None or abs(number) < limit)
+    ms = number * scale
+    if ms != ms.to_integral_value():
+        raise ValueError(f"{_show(text)} is finer than a millisecond")
+    return int(ms)
+
+
+def _show(cell: str) -> str:
+    return repr(cell if len(cell) <= _MAX_SHOWN_CELL else cell[:_MAX_SHOWN_CELL] + "...")
+
+
+class _Errors:
+    def __init__(self) -> None:
+        self.shown: list[dict[str, object]] = []
+        self.count = 0
+
+    def add(self, line: int, message: str) -> None:
+        self.count += 1
+        if len(self.shown) < MAX_REPORTED_ERRORS:
+            self.shown.append({"line": line, "message": message})
+
+    def raise_if_any(self, layout: str) -> None:
+        if not self.count:
+            return
+        listed = "" if self.count <= len(self.shown) else f"; the first {len(self.shown)} listed"
+        raise InvalidInput(
+            f"the CSV has {self.count} problem(s){listed}; nothing was imported",
+            code="invalid_csv",
+            details={"errors": self.shown, "errorCount": self.count, "layout": layout})
+
+
+def _normalize(name: str) -> str:
+    name = name.strip().lower().strip("<>")
+    return name.replace(" ", "").replace("_", "").replace("-", "")
+
+
+def _header_columns(header: list[str], line: int) -> tuple[int, int, int, int, int, int]:
+    found: dict[str, list[int]] = {}
+    for index, cell in enumerate(header):
+        name = _normalize(cell)
+        role = ("time" if name in TIME_NAMES or (index == 0 and name == "")
+                else name if name in VALUE_COLUMNS else None)
+        if role is not None:
+            found.setdefault(role, []).append(index)
+    missing = [role for role in ("time", *VALUE_COLUMNS) if role not in found]
+    repeated = {role: [header[i].strip() for i in indexes]
+                for role, indexes in found.items() if len(indexes) > 1}
+    if missing or repeated:
+        reasons = []
+        if missing:
+            reasons.append(f"no {', '.join(missing)} column")
+        reasons += [f"several {role} columns ({', '.join(map(repr, names))})"
+                    for role, names in repeated.items()]
+        raise InvalidInput(
+            f"the header on line {line} has {'; '.join(reasons)}. Expected a time column "
+            f"({TIME_NAMES_HINT}) and open, high, low, close, volume in any case, or no "
+            "header and the Binance kline layout",
+            code="invalid_csv_header",
+            details={"line": line, "missing": missing, "repeated": repeated,
+                     "header": [_show(cell) for cell in header[:32]]})
+    time_at, open_at, high_at, low_at, close_at, volume_at = (
+        found[role][0] for role in ("time", *VALUE_COLUMNS))
+    return time_at, open_at, high_at, low_at, close_at, volume_at
+
+
+def _is_time(cell: str) -> bool:
+    try:
+        parse_time_cell(cell)
+    except ValueError:
+        return False
+    return True
+
+
+def _cell_problems(row: list[str], columns: tuple[int, int, int, int, int, int]) -> list[str]:
+    found = []
+    try:
+        parse_time_cell(row[columns[0]])
+    except ValueError as error:
+        found.append(f"time: {error}")
+    for name, index in zip(VALUE_COLUMNS, columns[1:], strict=True):
+        try:
+            float(row[index])
+        except ValueError:
+            found.append(f"{name} is not a number: {_show(row[index])}")
+    return found
+
+
+def parse_csv(text: str, timeframe: str) -> ParsedCsv:
+    """Parse and validate a whole CSV file of ``timeframe`` candles.
+
+    Raises:
+        InvalidInput: ``unknown_timeframe``; ``empty_csv`` (no data rows);
+            ``invalid_csv_header``; ``invalid_csv`` with ``details.errors`` =
+            ``[{line, message}, ...]`` and ``details.errorCount``.
+    """
+    rules = CandleRules(timeframe)
+    reader = csv.reader(io.StringIO(text))
+    errors = _Errors()
+    rows = _rows(reader, errors)
+    first = next(rows, None)
+    if first is None:
+        errors.raise_if_any("unknown")
+        raise InvalidInput("the CSV is empty: no header and no rows", code="empty_csv")
+    line, cells = first
+    if _is_time(cells[0]):
+        layout, columns = "headerless", (0, 1, 2, 3, 4, 5)
+        data: Iterator[tuple[int, list[str]]] = _chain(first, rows)
+    else:
+        layout, columns, data = "headered", _header_columns(cells, line), rows
+    time_at, open_at, high_at, low_at, close_at, volume_at = columns
+    width = max(columns) + 1
+    by_ts: dict[int, tuple[int, Candle]] = {}
+    count = duplicates = 0
+    for line, cells in data:
+        count += 1
+        if len(cells) < width:
+            errors.add(line, f"expected at least {width} columns, found {len(cells)}")
+            continue
+        try:
+            ts = parse_time_cell(cells[time_at])
+            open_, high = float(cells[open_at]), float(cells[high_at])
+            low, close = float(cells[low_at]), float(cells[close_at])
+            volume = float(cells[volume_at])
+        except ValueError:
+            for message in _cell_problems(cells, columns):
+                errors.add(line, message)
+            continue
+        if not rules.is_valid(ts, open_, high, low, close, volume):
+            for message in rules.problems(ts, open_, high, low, close, volume):
+                errors.add(line, message)
+            continue
+        candle = Candle(ts, open_, high, low, close, volume)
+        seen = by_ts.get(ts)
+        if seen is None:
+            by_ts[ts] = (line, candle)
+        elif seen[1] == candle:
+            duplicates += 1
+        else:
+            errors.add(line, f"open time {iso(ts)} repeats line {seen[0]} with other values")
+    errors.raise_if_any(layout)
+    if not by_ts:
+        raise InvalidInput(f"the CSV has a header (line {line}) but no rows", code="empty_csv")
+    # sorted() is linear on the already-ordered input most files are
+    candles = [by_ts[ts][1] for ts in sorted(by_ts)]
+    return ParsedCsv(candles, layout, count, duplicates)
+
+
+def _rows(reader: _reader, errors: _Errors) -> Iterator[tuple[int, list[str]]]:
+    # Numbered non-blank rows.  reader.line_num counts physical lines, so a quoted
+    # newline inside a cell does not shift later line numbers.
+    try:
+        for cells in reader:
+            if not cells or (len(cells) == 1 and not cells[0].strip()):
+                continue
+            yield reader.line_num, cells
+    except csv.Error as error:
+        errors.add(reader.line_num, f"unreadable CSV: {error}")
+
+
+def _chain(first: tuple[int, list[str]], rest: Iterator[tuple[int, list[str]]]
+           ) -> Iterator[tuple[int, list[str]]]:
+    yield first
+    yield from rest

@@ -1,0 +1,182 @@
+"""The candle store: load a range with its gaps, upsert candles, list markets.
+
+Every statement lives in ``sql/queries/candles.sql``.  Writes go in batches of
+:data:`BATCH_ROWS` rows (one ``INSERT ... SELECT FROM unnest(...)`` each, a whole unit
+of work per crossing of the trio-asyncio bridge) inside one transaction, so an import
+is all or nothing.  Rows whose values did not change are not rewritten, which makes a
+re-import a no-op reported as ``unchanged``.
+
+Every ``toMs`` here is exclusive: the last open time plus one bar (see
+:mod:`livesim.market.checks`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from itertools import islice
+from typing import Any, NamedTuple
+
+from livesim.db.bridge import Database, Executor
+from livesim.errors import InvalidInput, NotFound
+from livesim.market.checks import CandleRules, check_range, check_symbol, iso
+from livesim.market.gaps import Gap, find_gaps
+from livesim.sim.candles import TIMEFRAMES, Candle
+
+BATCH_ROWS = 5_000
+
+
+class NoCandles(NotFound):
+    """The market has no candle in the requested range (or none at all)."""
+
+    code = "no_candles"
+
+
+class TooManyCandles(InvalidInput):
+    """The requested range holds more candles than the caller accepts."""
+
+    code = "too_many_candles"
+
+
+@dataclass(frozen=True, slots=True)
+class CandleSet:
+    """The candles of ``[start_ms, end_ms)`` in ts order, and the gaps between them."""
+
+    symbol: str
+    timeframe: str
+    start_ms: int
+    end_ms: int
+    candles: list[Candle]
+    gaps: list[Gap] = field(default_factory=list)
+
+
+class Upserted(NamedTuple):
+    """What an upsert did: rows inserted or changed, and rows already identical."""
+
+    imported: int
+    unchanged: int
+
+
+@dataclass(frozen=True, slots=True)
+class Market:
+    """One stored (symbol, timeframe) series."""
+
+    symbol: str
+    timeframe: str
+    from_ms: int  # first open time
+    to_ms: int  # exclusive: last open time plus one bar
+    count: int
+
+    def to_json(self) -> dict[str, Any]:
+        return {"symbol": self.symbol, "timeframe": self.timeframe, "fromMs": self.from_ms,
+                "toMs": self.to_ms, "count": self.count}
+
+
+async def load_candles(db: Executor, symbol: str, timeframe: str, start_ms: int, end_ms: int,
+                       *, max_candles: int | None = None) -> CandleSet:
+    """Load the candles with ``start_ms <= ts < end_ms`` and the gaps of that range.
+
+    Args:
+        max_candles: refuse a range holding more candles than this (None: no limit).
+
+    Raises:
+        InvalidInput: bad symbol (``invalid_symbol``), timeframe (``unknown_timeframe``)
+            or range (``invalid_range``).
+        NoCandles: 404 ``no_candles``: not one candle in the range; ``details`` lists
+            what the market holds, if anything, to help pick a range.
+        TooManyCandles: 400 ``too_many_candles``, with ``suggestedEndMs``: an
+            ``endMs`` that brings the range down to ``max_candles``.
+    """
+    check_symbol(symbol)
+    rules = CandleRules(timeframe)
+    check_range(start_ms, end_ms)
+    row = await db.run("select-candle-columns", symbol=symbol, timeframe=timeframe,
+                       start_ms=start_ms, end_ms=end_ms,
+                       max_rows=None if max_candles is None else max_candles + 1)
+    tss: list[int] = row["tss"]
+    if not tss:
+        market = await get_market(db, symbol, timeframe)
+        held = (f"it holds {market.count} candle(s) in [{market.from_ms}, {market.to_ms})"
+                if market else "it holds no candles at all")
+        raise NoCandles(
+            f"no {symbol} {timeframe} candles in [{start_ms}, {end_ms}) "
+            f"({iso(start_ms)} to {iso(end_ms)}); {held}",
+            details={"symbol": symbol, "timeframe": timeframe, "startMs": start_ms,
+                     "endMs": end_ms, "market": market.to_json() if market else None})
+    if max_candles is not None and len(tss) > max_candles:
+        raise TooManyCandles(
+            f"the range holds more than {max_candles} candles; narrow it (an endMs of "
+            f"{tss[max_candles]} gives exactly {max_candles})",
+            details={"max": max_candles, "suggestedEndMs": tss[max_candles]})
+    candles = list(map(Candle, tss, row["opens"], row["highs"], row["lows"], row["closes"],
+                       row["volumes"]))
+    return CandleSet(symbol, timeframe, start_ms, end_ms, candles,
+                     find_gaps(tss, rules.timeframe, start_ms, end_ms))
+
+
+async def upsert_candles(db: Database, symbol: str, timeframe: str,
+                         candles: Iterable[Candle], *, batch_rows: int = BATCH_ROWS
+                         ) -> Upserted:
+    """Insert or update candles of one market in one transaction: all or nothing.
+
+    ``candles`` must come in strictly increasing ts order (the importer sorts and
+    de-duplicates; the generator yields in order); it may be a lazy iterable, which
+    is consumed batch by batch, so memory stays bounded by one batch.
+
+    Raises:
+        InvalidInput: bad symbol or timeframe; ``invalid_candle`` for a candle that
+            breaks :class:`~livesim.market.checks.CandleRules` or the order (nothing is
+            written).
+    """
+    check_symbol(symbol)
+    rules = CandleRules(timeframe)
+    inserted = updated = total = 0
+    previous: int | None = None
+    iterator = iter(candles)
+    async with db.transaction() as tx:
+        while batch := list(islice(iterator, batch_rows)):
+            previous = _check_batch(batch, rules, previous)
+            row = await tx.run(
+                "upsert-candles", symbol=symbol, timeframe=timeframe,
+                tss=[c.ts for c in batch], opens=[c.open for c in batch],
+                highs=[c.high for c in batch], lows=[c.low for c in batch],
+                closes=[c.close for c in batch], volumes=[c.volume for c in batch])
+            inserted += row["inserted"]
+            updated += row["updated"]
+            total += len(batch)
+    imported = inserted + updated
+    return Upserted(imported, total - imported)
+
+
+def _check_batch(batch: list[Candle], rules: CandleRules, previous: int | None) -> int | None:
+    for candle in batch:
+        problems = rules.candle_problems(candle)
+        if previous is not None and candle.ts <= previous:
+            problems.append(f"comes after {iso(previous)}: ts must strictly increase")
+        if problems:
+            raise InvalidInput(f"candle at {iso(candle.ts)}: {'; '.join(problems)}",
+                               code="invalid_candle",
+                               details={"ts": candle.ts, "problems": problems})
+        previous = candle.ts
+    return previous
+
+
+async def get_market(db: Executor, symbol: str, timeframe: str) -> Market | None:
+    """One market's extent and count, or None when it has no candles."""
+    row = await db.run("select-market", symbol=symbol, timeframe=timeframe)
+    if row is None:
+        return None
+    return _market(symbol, timeframe, row)
+
+
+async def list_markets(db: Executor) -> list[Market]:
+    """Every stored market, ordered by symbol then timeframe name."""
+    rows = await db.run("select-markets")
+    return [_market(row["symbol"], row["timeframe"], row) for row in rows]
+
+
+def _market(symbol: str, timeframe: str, row: Any) -> Market:
+    # A timeframe outside TIMEFRAMES can only come from rows written around this
+    # module; give its bar zero length rather than failing the whole listing.
+    step = TIMEFRAMES.get(timeframe, 0)
+    return Market(symbol, timeframe, row["first_ts"], row["last_ts"] + step, row["count"])
