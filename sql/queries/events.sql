@@ -10,7 +10,7 @@ WITH inserted AS (
     RETURNING seq
 )
 SELECT (SELECT count(*) FROM inserted) AS inserted,
-       pg_notify('livesim_events', :session_id::text || ':' || :last_seq::text) AS notified;
+       pg_notify('livesim_events', :session_id::text || ':' || (:last_seq::bigint)::text) AS notified;
 
 -- name: select-events
 -- A page of the log from a sequence number on, in order.

@@ -61,7 +61,7 @@ async def read_stream(client: httpx.AsyncClient, session_id: str, *, limit: int 
     """(id, event, data) of each event until the stream ends or ``limit`` events."""
     received: list[tuple[str, str, str]] = []
     async with aconnect_sse(client, "GET", f"/api/sim/sessions/{session_id}/stream",
-                            headers=headers, params=params) as source:
+                            headers=headers or {}, params=params) as source:
         assert source.response.status_code == 200, await source.response.aread()
         async for sse in source.aiter_sse():
             received.append((sse.id, sse.event, sse.data))

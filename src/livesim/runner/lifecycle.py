@@ -89,13 +89,7 @@ async def create_session(db: Database, supervisor: Supervisor, settings: Setting
             f"at most {settings.max_running_per_user} live sessions per user; stop one first",
             code="too_many_sessions", headers={"Retry-After": str(RETRY_AFTER_S)})
     candle_set = await load_candles(db, request.symbol, request.timeframe, request.start_ms,
-                                    request.end_ms)
-    if len(candle_set.candles) > settings.max_candles_per_session:
-        raise InvalidInput(
-            f"the range holds {len(candle_set.candles)} candles; at most "
-            f"{settings.max_candles_per_session} per session", code="too_many_candles",
-            details={"candles": len(candle_set.candles),
-                     "max": settings.max_candles_per_session})
+                                    request.end_ms, max_candles=settings.max_candles_per_session)
     failing = bool(candle_set.gaps) and request.gap_policy == "fail"
     row = await _insert(db, user_id, request, idempotency_key, candle_set, failing)
     if row is None:  # an identical request with the same key won the race

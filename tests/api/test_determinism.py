@@ -5,7 +5,10 @@ from __future__ import annotations
 import httpx
 import trio
 
+from livesim.eventlog import record_from_row
+from livesim.runner.store import insert_records
 from livesim.sim.events import log_digest
+from tests.api.conftest import Server
 from tests.api.helpers import all_events, eventually, session_body, wait_status
 
 
@@ -42,19 +45,13 @@ async def test_log_max_speed_equals_paced_with_pause_resume_and_speed_change(
 
 
 async def test_log_replaying_a_write_changes_nothing(client: httpx.AsyncClient,
-                                                     server: object) -> None:
-    from tests.api.conftest import Server
-
-    assert isinstance(server, Server)
+                                                     server: Server) -> None:
     session_id = (await client.post("/api/sim/sessions", json=session_body())).json()["id"]
     await wait_status(client, session_id, "finished")
     before = await all_events(client, session_id)
     rows = await server.db.fetch_sql(
         "SELECT seq, ts, type, payload::text AS payload FROM sim_events "
         "WHERE session_id = $1 ORDER BY seq", session_id)
-    from livesim.eventlog import record_from_row
-    from livesim.runner.store import insert_records
-
     inserted = await insert_records(server.db, session_id, [record_from_row(r) for r in rows])
     assert inserted == 0
     assert await all_events(client, session_id) == before
