@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from contextlib import aclosing
 from typing import Any
 
 import httpx
@@ -63,8 +64,12 @@ async def read_stream(client: httpx.AsyncClient, session_id: str, *, limit: int 
     async with aconnect_sse(client, "GET", f"/api/sim/sessions/{session_id}/stream",
                             headers=headers or {}, params=params) as source:
         assert source.response.status_code == 200, await source.response.aread()
-        async for sse in source.aiter_sse():
-            received.append((sse.id, sse.event, sse.data))
-            if limit is not None and len(received) >= limit:
-                break
+        async with aclosing(source.aiter_sse()) as events:
+            async for sse in events:
+                if not sse.data:  # the retry: line and heartbeat comments dispatch no event
+                    continue
+                received.append((sse.id, sse.event, sse.data))
+                if limit is not None and len(received) >= limit:
+                    break
+        await source.response.aclose()
     return received

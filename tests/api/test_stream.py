@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from contextlib import aclosing
 
 import httpx
 import pytest
@@ -65,10 +66,12 @@ async def test_stream_paused_session_sends_heartbeats(client: httpx.AsyncClient)
     lines: list[str] = []
     async with client.stream("GET", f"/api/sim/sessions/{session_id}/stream") as response:
         assert response.headers["content-type"].startswith("text/event-stream")
-        async for line in response.aiter_lines():
-            lines.append(line)
-            if line.startswith(": heartbeat"):
-                break
+        async with aclosing(response.aiter_lines()) as stream_lines:
+            async for line in stream_lines:
+                lines.append(line)
+                if line.startswith(": heartbeat"):
+                    break
+        await response.aclose()
     assert lines[0] == "retry: 2000"
     assert "id: 1" in lines
     await client.post(f"/api/sim/sessions/{session_id}/control", json={"action": "stop"})
@@ -86,8 +89,8 @@ async def test_stream_stalled_subscriber_catches_up_without_slowing_runner(
     session_id = (await client.post("/api/sim/sessions", json=session_body(
         symbol="LONG", endMs=START_MS + 3000 * MINUTE, speed=60_000))).json()["id"]
     received: list[tuple[str, str, str]] = []
-    async with client.stream("GET", f"/api/sim/sessions/{session_id}/stream") as response:
-        lines = response.aiter_lines()
+    async with client.stream("GET", f"/api/sim/sessions/{session_id}/stream") as response, \
+            aclosing(response.aiter_lines()) as lines:
         # read one line, then nothing until the session has finished
         await lines.__anext__()
         await wait_status(client, session_id, "finished")
@@ -102,4 +105,5 @@ async def test_stream_stalled_subscriber_catches_up_without_slowing_runner(
                 event = {}
                 if received[-1][1] == "session_finished":
                     break
+        await response.aclose()
     assert received == as_stored(await all_events(client, session_id))
