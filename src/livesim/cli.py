@@ -66,6 +66,8 @@ def _with_database(settings: Settings, work: Callable[[Database], Awaitable[Any]
 def main(argv: list[str] | None = None) -> None:
     logging.basicConfig(level=logging.INFO,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    # pgserver logs every pg_ctl call it makes at INFO: keep the start-up readable
+    logging.getLogger("pgserver").setLevel(logging.WARNING)
     args = _parser().parse_args(argv)
     try:
         _dispatch(args)

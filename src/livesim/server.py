@@ -65,9 +65,6 @@ async def serve(settings: Settings, url: str, *, demo: bool = False,
     """Migrate (and seed the demo market), then serve until SIGINT/SIGTERM."""
     if demo:
         await seed_demo(url)
-    if settings.auth_mode == "dev":
-        LOGGER.warning("LIVESIM_AUTH=dev: any caller is whoever X-Dev-User says "
-                       "(loopback only; never expose this server)")
     app = create_app(settings, url)
     await hypercorn.trio.serve(app, hypercorn_config(settings), shutdown_trigger=_until_signal,
                                task_status=task_status)
