@@ -21,24 +21,14 @@ SELECT count(*) FILTER (WHERE inserted) AS inserted,
        count(*) FILTER (WHERE NOT inserted) AS updated
 FROM written;
 
--- name: select-candle-columns^
--- The candles of one market with start_ms <= ts < end_ms, at most :max_rows of them
--- (NULL: all), as one row of column arrays in ts order.  Arrays cross the
--- trio-asyncio bridge and asyncpg's decoder far faster than one record per candle.
-SELECT coalesce(array_agg(c.ts ORDER BY c.ts), '{}') AS tss,
-       coalesce(array_agg(c.open ORDER BY c.ts), '{}') AS opens,
-       coalesce(array_agg(c.high ORDER BY c.ts), '{}') AS highs,
-       coalesce(array_agg(c.low ORDER BY c.ts), '{}') AS lows,
-       coalesce(array_agg(c.close ORDER BY c.ts), '{}') AS closes,
-       coalesce(array_agg(c.volume ORDER BY c.ts), '{}') AS volumes
-FROM (
-    SELECT ts, open, high, low, close, volume
-    FROM candles
-    WHERE symbol = :symbol AND timeframe = :timeframe
-      AND ts >= :start_ms AND ts < :end_ms
-    ORDER BY ts
-    LIMIT :max_rows
-) AS c;
+-- name: select-candles
+-- The candles of one market with start_ms <= ts < end_ms in ts order, at most
+-- :max_rows of them (NULL: all).
+SELECT ts, open, high, low, close, volume
+FROM candles
+WHERE symbol = :symbol AND timeframe = :timeframe AND ts >= :start_ms AND ts < :end_ms
+ORDER BY ts
+LIMIT :max_rows;
 
 -- name: select-markets
 -- Every stored market: first and last open time and the number of candles.

@@ -28,6 +28,9 @@ MIN_EPOCH_MS = -62_135_596_800_000  # 0001-01-01T00:00:00Z
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _INF = math.inf
 
+# One candle as a plain tuple: (ts, open, high, low, close, volume).
+CandleRow = tuple[int, float, float, float, float, float]
+
 
 def check_symbol(symbol: object) -> str:
     """Return ``symbol`` when it is a valid market symbol.

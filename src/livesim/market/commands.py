@@ -20,7 +20,7 @@ from livesim.errors import InvalidInput
 from livesim.market.checks import check_range, check_symbol, check_timeframe
 from livesim.market.gaps import grid_ceil
 from livesim.market.importer import ParsedCsv, datetime_to_ms, decode_csv, parse_csv
-from livesim.market.store import upsert_candles
+from livesim.market.store import upsert_candles, upsert_rows
 from livesim.market.synthetic import iter_candles
 
 # A generous ceiling: 2M bars is ~4 years of 1m; a typo in --end should not start a
@@ -63,10 +63,10 @@ async def import_csv(db: Database, data: bytes, symbol: str, timeframe: str) -> 
     check_symbol(symbol)
     step = check_timeframe(timeframe)
     parsed = await trio.to_thread.run_sync(_parse, data, timeframe)
-    upserted = await upsert_candles(db, symbol, timeframe, parsed.candles)
+    upserted = await upsert_rows(db, symbol, timeframe, parsed.rows)
     return {"symbol": symbol, "timeframe": timeframe, "imported": upserted.imported,
-            "unchanged": upserted.unchanged, "fromMs": parsed.candles[0].ts,
-            "toMs": parsed.candles[-1].ts + step}
+            "unchanged": upserted.unchanged, "fromMs": parsed.rows[0][0],
+            "toMs": parsed.rows[-1][0] + step}
 
 
 def _parse(data: bytes, timeframe: str) -> ParsedCsv:

@@ -14,12 +14,19 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from itertools import islice
+from itertools import islice, starmap
 from typing import Any, NamedTuple
 
 from livesim.db.bridge import Database, Executor
 from livesim.errors import InvalidInput, NotFound
-from livesim.market.checks import CandleRules, check_range, check_symbol, iso
+from livesim.market.checks import (
+    MIN_EPOCH_MS,
+    CandleRow,
+    CandleRules,
+    check_range,
+    check_symbol,
+    iso,
+)
 from livesim.market.gaps import Gap, find_gaps
 from livesim.sim.candles import TIMEFRAMES, Candle
 
@@ -90,11 +97,10 @@ async def load_candles(db: Executor, symbol: str, timeframe: str, start_ms: int,
     check_symbol(symbol)
     rules = CandleRules(timeframe)
     check_range(start_ms, end_ms)
-    row = await db.run("select-candle-columns", symbol=symbol, timeframe=timeframe,
-                       start_ms=start_ms, end_ms=end_ms,
-                       max_rows=None if max_candles is None else max_candles + 1)
-    tss: list[int] = row["tss"]
-    if not tss:
+    rows = await db.run("select-candles", symbol=symbol, timeframe=timeframe,
+                        start_ms=start_ms, end_ms=end_ms,
+                        max_rows=None if max_candles is None else max_candles + 1)
+    if not rows:
         market = await get_market(db, symbol, timeframe)
         held = (f"it holds {market.count} candle(s) in [{market.from_ms}, {market.to_ms})"
                 if market else "it holds no candles at all")
@@ -103,15 +109,17 @@ async def load_candles(db: Executor, symbol: str, timeframe: str, start_ms: int,
             f"({iso(start_ms)} to {iso(end_ms)}); {held}",
             details={"symbol": symbol, "timeframe": timeframe, "startMs": start_ms,
                      "endMs": end_ms, "market": market.to_json() if market else None})
-    if max_candles is not None and len(tss) > max_candles:
+    if max_candles is not None and len(rows) > max_candles:
+        end = rows[max_candles]["ts"]
         raise TooManyCandles(
             f"the range holds more than {max_candles} candles; narrow it (an endMs of "
-            f"{tss[max_candles]} gives exactly {max_candles})",
-            details={"max": max_candles, "suggestedEndMs": tss[max_candles]})
-    candles = list(map(Candle, tss, row["opens"], row["highs"], row["lows"], row["closes"],
-                       row["volumes"]))
+            f"{end} gives exactly {max_candles})",
+            details={"max": max_candles, "suggestedEndMs": end})
+    # asyncpg records are sequences in column order: ts, open, high, low, close, volume
+    candles = list(starmap(Candle, rows))
     return CandleSet(symbol, timeframe, start_ms, end_ms, candles,
-                     find_gaps(tss, rules.timeframe, start_ms, end_ms))
+                     find_gaps([candle.ts for candle in candles], rules.timeframe, start_ms,
+                               end_ms))
 
 
 async def upsert_candles(db: Database, symbol: str, timeframe: str,
@@ -128,36 +136,43 @@ async def upsert_candles(db: Database, symbol: str, timeframe: str,
             breaks :class:`~livesim.market.checks.CandleRules` or the order (nothing is
             written).
     """
+    rows = ((c.ts, c.open, c.high, c.low, c.close, c.volume) for c in candles)
+    return await upsert_rows(db, symbol, timeframe, rows, batch_rows=batch_rows)
+
+
+async def upsert_rows(db: Database, symbol: str, timeframe: str, rows: Iterable[CandleRow],
+                      *, batch_rows: int = BATCH_ROWS) -> Upserted:
+    """:func:`upsert_candles` for ``(ts, open, high, low, close, volume)`` tuples."""
     check_symbol(symbol)
     rules = CandleRules(timeframe)
     inserted = updated = total = 0
-    previous: int | None = None
-    iterator = iter(candles)
+    previous = MIN_EPOCH_MS - 1
+    iterator = iter(rows)
     async with db.transaction() as tx:
         while batch := list(islice(iterator, batch_rows)):
             previous = _check_batch(batch, rules, previous)
-            row = await tx.run(
-                "upsert-candles", symbol=symbol, timeframe=timeframe,
-                tss=[c.ts for c in batch], opens=[c.open for c in batch],
-                highs=[c.high for c in batch], lows=[c.low for c in batch],
-                closes=[c.close for c in batch], volumes=[c.volume for c in batch])
-            inserted += row["inserted"]
-            updated += row["updated"]
+            tss, opens, highs, lows, closes, volumes = zip(*batch, strict=True)
+            counts = await tx.run("upsert-candles", symbol=symbol, timeframe=timeframe,
+                                  tss=tss, opens=opens, highs=highs, lows=lows,
+                                  closes=closes, volumes=volumes)
+            inserted += counts["inserted"]
+            updated += counts["updated"]
             total += len(batch)
     imported = inserted + updated
     return Upserted(imported, total - imported)
 
 
-def _check_batch(batch: list[Candle], rules: CandleRules, previous: int | None) -> int | None:
-    for candle in batch:
-        problems = rules.candle_problems(candle)
-        if previous is not None and candle.ts <= previous:
-            problems.append(f"comes after {iso(previous)}: ts must strictly increase")
-        if problems:
-            raise InvalidInput(f"candle at {iso(candle.ts)}: {'; '.join(problems)}",
+def _check_batch(batch: list[CandleRow], rules: CandleRules, previous: int) -> int:
+    is_valid = rules.is_valid
+    for row in batch:
+        if row[0] <= previous or not is_valid(*row):
+            problems = rules.problems(*row)
+            if row[0] <= previous:
+                problems.append(f"comes after {iso(previous)}: ts must strictly increase")
+            raise InvalidInput(f"candle at {iso(row[0])}: {'; '.join(problems)}",
                                code="invalid_candle",
-                               details={"ts": candle.ts, "problems": problems})
-        previous = candle.ts
+                               details={"ts": row[0], "problems": problems})
+        previous = row[0]
     return previous
 
 

@@ -1,0 +1,1 @@
+"""Market data: importer, gaps, synthetic generator, store, commands and routes."""
