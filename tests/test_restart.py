@@ -2,58 +2,21 @@
 
 from __future__ import annotations
 
-import os
 import signal
-import socket
-import subprocess
-import sys
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 
 import httpx
-import trio
 
 from livesim.db.bridge import Database
 from tests.api.conftest import insert_candles
 from tests.api.helpers import all_events, eventually, session_body, wait_status
+from tests.processes import free_port, ready, schema_url, server_process
 from tests.stubs import candle_series
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
-@asynccontextmanager
-async def server_process(url: str, port: int) -> AsyncIterator[trio.Process]:
-    env = {**os.environ, "DATABASE_URL": url, "LIVESIM_PORT": str(port),
-           "LIVESIM_AUTH": "dev", "LIVESIM_MAX_SPEED": "100000"}
-    process = await trio.lowlevel.open_process(
-        [sys.executable, "-m", "livesim", "serve"], env=env,
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    try:
-        yield process
-    finally:
-        if process.returncode is None:
-            process.terminate()
-        with trio.CancelScope(shield=True), trio.move_on_after(20):
-            await process.wait()
-
-
-async def ready(client: httpx.AsyncClient) -> bool:
-    try:
-        return (await client.get("/readyz")).status_code == 200
-    except httpx.TransportError:
-        return False
 
 
 async def test_restart_after_sigkill_finishes_with_uninterrupted_log(
         db: Database, database_url: str, schema_name: str) -> None:
     await insert_candles(db, "TEST", "1m", candle_series(120))
-    separator = "&" if "?" in database_url else "?"
-    url = f"{database_url}{separator}search_path={schema_name}"
+    url = schema_url(database_url, schema_name)
     port = free_port()
     async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}",
                                  headers={"X-Dev-User": "alice"}, timeout=10) as client:
