@@ -7,6 +7,7 @@ local demo.  ``LIVESIM_AUTH=oidc`` verifies a bearer access token (see
 
 from __future__ import annotations
 
+import logging
 import re
 from typing import Protocol
 
@@ -16,6 +17,7 @@ from livesim.app.context import services
 from livesim.config import Settings
 from livesim.errors import Unauthorized
 
+LOGGER = logging.getLogger(__name__)
 DEV_USER_HEADER = "X-Dev-User"
 _DEV_USER = re.compile(r"^[A-Za-z0-9._@:-]{1,128}$")
 
@@ -46,6 +48,9 @@ async def require_user() -> str:
 def build_authenticator(settings: Settings) -> Authenticator:
     """The authenticator for ``settings.auth_mode``."""
     if settings.auth_mode == "dev":
+        LOGGER.warning("LIVESIM_AUTH=dev: NO AUTHENTICATION. Anyone who can reach "
+                       "%s:%s acts as any user by sending %s. Local demo only.",
+                       settings.host, settings.port, DEV_USER_HEADER)
         return DevAuthenticator()
     from livesim.app.oidc import OidcAuthenticator
 

@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
+import os
+
 import trio
 from quart_trio import QuartTrio
 
-from livesim.app import health, market, profiles, sessions, sse
+from livesim.app import apidocs, health, market, openapi, profiles, sessions, sse, tickets
 from livesim.app.auth import build_authenticator
 from livesim.app.context import EXTENSION
 from livesim.app.errors import register_error_handlers
+from livesim.app.limits import EXTENSION as STREAMS
+from livesim.app.limits import StreamSlots
 from livesim.app.services import run_services
+from livesim.app.tickets import EXTENSION as TICKETS
+from livesim.app.tickets import TICKET_SECRET, build_ticket_book
 from livesim.config import Settings
 
 
@@ -20,9 +26,12 @@ def create_app(settings: Settings, database_url: str, *, schema: str | None = No
     app.config["MAX_CONTENT_LENGTH"] = settings.max_body_bytes
     app.config["JSON_SORT_KEYS"] = True
     register_error_handlers(app)
-    for module in (health, market, profiles, sessions, sse):
+    for module in (health, market, profiles, sessions, sse, tickets, openapi, apidocs):
         app.register_blueprint(module.blueprint)
     authenticator = build_authenticator(settings)
+    app.extensions[TICKETS] = build_ticket_book(os.environ.get(TICKET_SECRET),
+                                                settings.auth_mode)
+    app.extensions[STREAMS] = StreamSlots(settings.max_streams_per_user)
     cancel_services = trio.CancelScope()
 
     async def run_until_shutdown(*, task_status: trio.TaskStatus[object]) -> None:

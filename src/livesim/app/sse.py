@@ -16,23 +16,19 @@ from collections.abc import AsyncIterator
 import trio
 from quart import Blueprint, Response, request
 
-from livesim.app.auth import require_user
 from livesim.app.context import services
-from livesim.bus.fanout import Fanout, Wake
+from livesim.app.limits import stream_slots
+from livesim.app.tickets import stream_user
+from livesim.bus.fanout import Batch, Fanout, Wake
 from livesim.db.bridge import Database
-from livesim.eventlog import LogRecord, record_from_row
 from livesim.errors import InvalidInput
+from livesim.eventlog import record_from_row
 from livesim.runner.lifecycle import get_user_session
 from livesim.sim.status import TERMINAL, SessionStatus
 
 blueprint = Blueprint("sse", __name__)
 BACKLOG_PAGE = 500
 RETRY_MS = 2000
-
-
-def sse_frame(record: LogRecord) -> str:
-    """``id`` / ``event`` / ``data`` lines of one event (data is one line of JSON)."""
-    return f"id: {record.seq}\nevent: {record.type}\ndata: {record.envelope_json()}\n\n"
 
 
 def first_seq() -> int:
@@ -66,12 +62,12 @@ async def stream_events(db: Database, fanout: Fanout, session_id: str, next_seq:
                         records = [record_from_row(row) for row in rows]
                         if records:
                             next_seq = records[-1].seq + 1
-                            yield "".join(sse_frame(r) for r in records)
+                            yield "".join(r.sse_frame() for r in records)
                             if records[-1].terminal:
                                 return
                         if len(records) < BACKLOG_PAGE:
                             break
-                items: list[tuple[LogRecord, ...] | Wake] = []
+                items: list[Batch | Wake] = []
                 cut = False
                 with trio.move_on_after(heartbeat_s):
                     try:
@@ -92,13 +88,13 @@ async def stream_events(db: Database, fanout: Fanout, session_id: str, next_seq:
                     if isinstance(item, Wake):
                         catch_up = catch_up or item.last_seq >= next_seq
                         continue
-                    for record in item:
+                    for record, frame in zip(item.records, item.frames, strict=True):
                         if record.seq < next_seq:
                             continue
                         if record.seq > next_seq:
                             catch_up = True
                             break
-                        frames.append(sse_frame(record))
+                        frames.append(frame)
                         next_seq += 1
                         ended = ended or record.terminal
                 if frames:
@@ -111,7 +107,7 @@ async def stream_events(db: Database, fanout: Fanout, session_id: str, next_seq:
 
 @blueprint.get("/api/sim/sessions/<session_id>/stream")
 async def stream(session_id: str) -> Response:
-    user = await require_user()
+    user = await stream_user(session_id)  # Authorization, or ?ticket= for EventSource
     svc = services()
     row = await get_user_session(svc.db, user, session_id)
     next_seq = first_seq()
@@ -124,7 +120,8 @@ async def stream(session_id: str) -> Response:
                                     from_seq=last_seq, limit=1)
             if last and record_from_row(last[0]).terminal:
                 return Response("", status=204)
-    body = stream_events(svc.db, svc.fanout, session_id, next_seq, svc.settings.heartbeat_s)
+    body = stream_slots().hold(user, stream_events(svc.db, svc.fanout, session_id, next_seq,
+                                                   svc.settings.heartbeat_s))
     response = Response(body, mimetype="text/event-stream", headers={
         "Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
     response.timeout = None  # else hypercorn/quart cut the stream after 60 s
