@@ -21,7 +21,8 @@ blueprint = Blueprint("openapi", __name__)
 
 TITLE = "livesim"
 VERSION = "0.1.0"
-MAX_EPOCH_MS = 253_402_300_800_000
+MAX_EPOCH_MS = 253_402_300_800_000  # year 10000
+MIN_EPOCH_MS = -62_135_596_800_000  # year 1
 MAX_SEQ = 2**62
 
 Schema = dict[str, Any]
@@ -216,15 +217,19 @@ def _session_paths() -> dict[str, Schema]:
 def _market_paths() -> dict[str, Schema]:
     symbol_q = _query("symbol", SYMBOL, "Market symbol.", required=True)
     timeframe_q = _query("timeframe", TIMEFRAME, "Timeframe.", required=True)
+    any_epoch: Schema = {"type": "integer", "minimum": MIN_EPOCH_MS, "maximum": MAX_EPOCH_MS}
     return {
         "/api/candles/import": {"post": {
             "summary": "Import candles from CSV (Binance kline layout or with a header)",
+            "description": "Re-importing the same file is a no-op; invalid rows are "
+                           "reported with line numbers and nothing is half-imported.",
             "parameters": [symbol_q, timeframe_q],
             "requestBody": {"required": True,
                             "content": {"text/csv": {"schema": {"type": "string"}}}},
             "responses": {"200": {"description": "What was imported.",
                                   "content": _json(_ref("ImportResult"))},
-                          **COMMON_ERRORS, "413": _error("Body larger than the limit.")}}},
+                          **COMMON_ERRORS, "413": _error("Body larger than the limit."),
+                          "415": _error("The body is not labelled as CSV.")}}},
         "/api/markets": {"get": {
             "summary": "Markets with candles: symbol, timeframe, range, count",
             "responses": {"200": {"description": "Markets.", "content": _json({
@@ -233,13 +238,17 @@ def _market_paths() -> dict[str, Schema]:
         "/api/candles": {"get": {
             "summary": "Candles with startMs <= ts < endMs, and the gaps",
             "parameters": [symbol_q, timeframe_q,
-                           _query("startMs", EPOCH_MS, "Inclusive.", required=True),
-                           _query("endMs", EPOCH_MS, "Exclusive.", required=True)],
+                           _query("startMs", any_epoch, "Inclusive (default: the "
+                                  "market's first candle)."),
+                           _query("endMs", any_epoch, "Exclusive (default: the market's "
+                                  "end).")],
             "responses": {"200": {"description": "Candles and gaps.", "content": _json({
                 "type": "object", "properties": {
+                    "symbol": {"type": "string"}, "timeframe": {"type": "string"},
+                    "startMs": {"type": "integer"}, "endMs": {"type": "integer"},
                     "candles": {"type": "array", "items": _ref("Candle")},
                     "gaps": {"type": "array", "items": _ref("Gap")}}})},
-                **COMMON_ERRORS}}},
+                **COMMON_ERRORS, "404": _error("No candles in the range.")}}},
     }
 
 
