@@ -34,6 +34,10 @@ class LogRecord:
         return (f'{{"payload":{self.payload_json},"seq":{self.seq},"ts":{self.ts},'
                 f'"type":{json.dumps(self.type)}}}')
 
+    def sse_frame(self) -> str:
+        """The Server-Sent Events frame: ``id`` / ``event`` / ``data`` lines."""
+        return f"id: {self.seq}\nevent: {self.type}\ndata: {self.envelope_json()}\n\n"
+
     def to_json_obj(self) -> dict[str, Any]:
         return {"seq": self.seq, "ts": self.ts, "type": self.type,
                 "payload": json.loads(self.payload_json)}

@@ -25,13 +25,25 @@ from livesim.eventlog import LogRecord
 
 
 @dataclass(frozen=True, slots=True)
+class Batch:
+    """Committed records with their SSE frames, rendered once for every subscriber."""
+
+    records: tuple[LogRecord, ...]
+    frames: tuple[str, ...]
+
+    @classmethod
+    def of(cls, records: tuple[LogRecord, ...]) -> Batch:
+        return cls(records, tuple(record.sse_frame() for record in records))
+
+
+@dataclass(frozen=True, slots=True)
 class Wake:
     """The session's log now reaches ``last_seq`` (events may be in the DB only)."""
 
     last_seq: int
 
 
-Item = tuple[LogRecord, ...] | Wake
+Item = Batch | Wake
 
 
 class Subscription:
@@ -85,8 +97,11 @@ class Fanout:
 
     def publish(self, session_id: str, records: tuple[LogRecord, ...]) -> None:
         """Offer committed ``records`` to every live subscriber of the session."""
-        for subscription in tuple(self._subscribers.get(session_id, ())):
-            subscription.offer(records)
+        subscriptions = tuple(self._subscribers.get(session_id, ()))
+        if subscriptions:
+            batch = Batch.of(records)
+            for subscription in subscriptions:
+                subscription.offer(batch)
 
     def wake(self, session_id: str, last_seq: int) -> None:
         """Tell the session's subscribers the log reaches ``last_seq``."""

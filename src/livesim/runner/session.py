@@ -46,6 +46,8 @@ LOGGER = logging.getLogger(__name__)
 Publish = Callable[[str, tuple[LogRecord, ...]], None]
 # An unpaced replay groups candles until a statement holds about this many events.
 MAX_BATCH_EVENTS = 2000
+# ...and yields to the scheduler this often while computing one.
+UNPACED_CHECKPOINT_CANDLES = 64
 
 
 @dataclass(frozen=True)
@@ -90,8 +92,11 @@ class SessionRunner:
         self._wait_scope: trio.CancelScope | None = None
         self._pacer: Pacer | None = None
         self._seq = 0
-        self._durable = 0
+        self._written_before = 0  # the log's length when this runner started (restart)
         self._pending: list[LogRecord] = []
+        self._nursery: trio.Nursery | None = None
+        self._in_flight: trio.Event | None = None
+        self._write_error: Exception | None = None
         self.candles_released = 0
         self.done = trio.Event()
 
@@ -153,17 +158,18 @@ class SessionRunner:
                 task_status.started()
 
         try:
-            await self._replay(mark_started)
+            async with trio.open_nursery() as self._nursery:
+                await self._replay(mark_started)
         except Exception as error:  # one session's failure must not take down others
             LOGGER.exception("session %s failed", self.session_id)
-            await self._fail(error)
+            await self._fail(_innermost(error))
             mark_started()
         finally:
             self.done.set()
 
     async def _replay(self, mark_started: Callable[[], None]) -> None:
         plan = self.plan
-        self._durable = await self._store.last_seq(plan.session_id)
+        self._written_before = await self._store.last_seq(plan.session_id)
         engine = build_engine(plan.profile_slug, plan.config, timeframe=plan.timeframe,
                               candle_count=len(plan.candles))
         self._emit([plan.started_event(engine)])
@@ -177,7 +183,7 @@ class SessionRunner:
             self._pacer.pause(trio.current_time())
         last_ts = plan.start_ms
         for candle in plan.candles:
-            if self._seq + 1 > self._durable:
+            if self._seq + 1 > self._written_before:
                 if not await self._wait_for_release():
                     await self._flush()
                     await self._terminate(SessionStopped(
@@ -187,8 +193,13 @@ class SessionRunner:
             self._emit(engine.step(candle))
             self.candles_released += 1
             last_ts = candle.ts
-            if not self._pacer.unpaced or len(self._pending) >= self._max_batch_events:
+            if not self._pacer.unpaced:
                 await self._flush()
+            elif len(self._pending) >= self._max_batch_events:
+                await self._flush(write_behind=True)
+            elif self.candles_released % UNPACED_CHECKPOINT_CANDLES == 0:
+                # let the batch in flight reach the database while we compute the next
+                await trio.lowlevel.checkpoint()
         await self._flush()
         await self._terminate(SessionFinished(ts=last_ts, stats=engine.stats()), "finished")
 
@@ -217,26 +228,54 @@ class SessionRunner:
     def _emit(self, events: Sequence[Event]) -> None:
         for event in events:
             self._seq += 1
-            if self._seq > self._durable:
+            if self._seq > self._written_before:
                 self._pending.append(record_from_event(self._seq, event))
 
-    async def _flush(self) -> None:
+    async def _flush(self, *, write_behind: bool = False) -> None:
+        """Write and then publish what is pending, in order.
+
+        ``write_behind`` (unpaced replays) returns at once and lets the statement run
+        while the next batch is computed; the next flush waits for it first, so there
+        is at most one write in flight and batches stay in order.
+        """
+        await self._settle()
         if not self._pending:
             return
         records = tuple(self._pending)
-        await self._store.append(self.session_id, records)
         self._pending.clear()
-        self._durable = records[-1].seq
-        self._publish(self.session_id, records)
+        if write_behind:
+            assert self._nursery is not None
+            self._in_flight = trio.Event()
+            self._nursery.start_soon(self._write_behind, records, self._in_flight)
+        else:
+            await self._store.append(self.session_id, records)
+            self._publish(self.session_id, records)
+
+    async def _write_behind(self, records: tuple[LogRecord, ...], done: trio.Event) -> None:
+        try:
+            await self._store.append(self.session_id, records)
+            self._publish(self.session_id, records)
+        except Exception as error:  # handed to the loop by _settle
+            self._write_error = error
+        finally:
+            done.set()
+
+    async def _settle(self) -> None:
+        if self._in_flight is not None:
+            await self._in_flight.wait()
+            self._in_flight = None
+        if self._write_error is not None:
+            error, self._write_error = self._write_error, None
+            raise error
 
     async def _terminate(self, event: Event, status: str,
                          error: dict[str, Any] | None = None) -> None:
+        await self._settle()
         self._emit([event])
         records = tuple(self._pending)
         self._pending.clear()
         if records:
             await self._store.append_terminal(self.session_id, records, status, error)
-            self._durable = records[-1].seq
             self._publish(self.session_id, records)
 
     async def _fail(self, error: Exception) -> None:
@@ -249,8 +288,18 @@ class SessionRunner:
             detail["code"] = code
         with trio.CancelScope(shield=True):
             try:
-                self._seq = self._durable = await self._store.last_seq(self.session_id)
+                if self._in_flight is not None:
+                    await self._in_flight.wait()
+                self._in_flight, self._write_error = None, None
+                self._seq = self._written_before = await self._store.last_seq(self.session_id)
                 await self._terminate(SessionFailed(ts=self.plan.start_ms, error=detail),
                                       "failed", detail)
             except Exception:
                 LOGGER.exception("session %s: could not record its failure", self.session_id)
+
+
+def _innermost(error: Exception) -> Exception:
+    """The error itself, not the nursery's one-member group around it."""
+    while isinstance(error, ExceptionGroup) and len(error.exceptions) == 1:
+        error = error.exceptions[0]
+    return error

@@ -165,7 +165,9 @@ class Supervisor:
             task_status.started()
             async for payload in notifications:
                 session_id, _, last_seq = payload.partition(":")
-                if last_seq.isdigit():
+                # A local runner publishes its own batches; waking its subscribers too
+                # would send each of them to the database for what they are about to get.
+                if last_seq.isdigit() and session_id not in self.runners:
                     self.fanout.wake(session_id, int(last_seq))
 
     async def _try_lock(self, session_id: str) -> bool:
