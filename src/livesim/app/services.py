@@ -38,5 +38,6 @@ async def run_services(settings: Settings, database_url: str, authenticator: Aut
         fanout = Fanout(settings.subscriber_buffer)
         async with trio.open_nursery() as nursery:
             supervisor = await nursery.start(Supervisor(db, fanout).run)
+            nursery.start_soon(fanout.run_heartbeat, settings.heartbeat_s)
             task_status.started(Services(settings, db, fanout, supervisor, authenticator))
             await trio.sleep_forever()

@@ -4,8 +4,9 @@ A stream subscribes to the in-process fan-out *before* it reads the backlog, so
 nothing committed in between is missed; events it already sent (by seq) are
 skipped, so nothing is repeated at the seam.  When its live feed is cut (buffer
 full) or an event arrives ahead of what it has sent (a gap), or another process
-wakes it, it reads what it lacks from the database by seq.  Every heartbeat it
-also checks the database, so a lost wake-up costs at most one heartbeat of delay.
+wakes it, it reads what it lacks from the database by seq.  At a heartbeat tick
+after a quiet spell it also checks the database, so a lost wake-up costs at most
+one heartbeat of delay.
 The stream ends after the terminal event.
 """
 
@@ -19,7 +20,7 @@ from quart import Blueprint, Response, request
 from livesim.app.context import services
 from livesim.app.limits import stream_slots
 from livesim.app.tickets import stream_user
-from livesim.bus.fanout import Batch, Fanout, Wake
+from livesim.bus.fanout import Batch, Fanout, Tick, Wake
 from livesim.db.bridge import Database
 from livesim.errors import InvalidInput
 from livesim.eventlog import record_from_row
@@ -46,13 +47,14 @@ def first_seq() -> int:
     return int(raw)
 
 
-async def stream_events(db: Database, fanout: Fanout, session_id: str, next_seq: int,
-                        heartbeat_s: float) -> AsyncIterator[str]:
+async def stream_events(db: Database, fanout: Fanout, session_id: str,
+                        next_seq: int) -> AsyncIterator[str]:
     """The SSE body: backlog, then live, then the end; see the module docstring."""
     yield f"retry: {RETRY_MS}\n\n"
     while True:
         with fanout.subscribe(session_id) as subscription:
             catch_up = True
+            quiet = True  # nothing live since the last tick
             while True:
                 if catch_up:
                     catch_up = False
@@ -67,24 +69,26 @@ async def stream_events(db: Database, fanout: Fanout, session_id: str, next_seq:
                                 return
                         if len(records) < BACKLOG_PAGE:
                             break
-                items: list[Batch | Wake] = []
+                items: list[Batch | Wake | Tick] = []
                 cut = False
-                with trio.move_on_after(heartbeat_s):
-                    try:
-                        items.append(await subscription.receive.receive())
-                        while True:
-                            items.append(subscription.receive.receive_nowait())
-                    except trio.WouldBlock:
-                        pass
-                    except trio.EndOfChannel:
-                        cut = True
-                if not items and not cut:
-                    catch_up = True  # a quiet spell: check the database too
-                    yield ": heartbeat\n\n"
-                    continue
-                frames: list[str] = []
+                try:
+                    items.append(await subscription.receive.receive())
+                    while True:
+                        items.append(subscription.receive.receive_nowait())
+                except trio.WouldBlock:
+                    pass
+                except trio.EndOfChannel:
+                    cut = True
+                chunks: list[str] = []
                 ended = False
                 for item in items:
+                    if isinstance(item, Tick):
+                        # a quiet spell: check the database too, for a lost wake-up
+                        catch_up = catch_up or quiet
+                        quiet = True
+                        chunks.append(": heartbeat\n\n")
+                        continue
+                    quiet = False
                     if isinstance(item, Wake):
                         catch_up = catch_up or item.last_seq >= next_seq
                         continue
@@ -94,11 +98,11 @@ async def stream_events(db: Database, fanout: Fanout, session_id: str, next_seq:
                         if record.seq > next_seq:
                             catch_up = True
                             break
-                        frames.append(frame)
+                        chunks.append(frame)
                         next_seq += 1
                         ended = ended or record.terminal
-                if frames:
-                    yield "".join(frames)
+                if chunks:
+                    yield "".join(chunks)
                 if ended:
                     return
                 if cut:
@@ -120,8 +124,7 @@ async def stream(session_id: str) -> Response:
                                     from_seq=last_seq, limit=1)
             if last and record_from_row(last[0]).terminal:
                 return Response("", status=204)
-    body = stream_slots().hold(user, stream_events(svc.db, svc.fanout, session_id, next_seq,
-                                                   svc.settings.heartbeat_s))
+    body = stream_slots().hold(user, stream_events(svc.db, svc.fanout, session_id, next_seq))
     response = Response(body, mimetype="text/event-stream", headers={
         "Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
     response.timeout = None  # else hypercorn/quart cut the stream after 60 s

@@ -10,6 +10,8 @@ never slows the publisher, and never loses an event (the database has them all).
 
 Other processes' events arrive as :class:`Wake` hints (from NOTIFY): "the log of
 this session now reaches ``last_seq``", and the subscriber reads from the database.
+One ticker offers every subscriber a :class:`Tick` each heartbeat interval, so a
+stream waits on its channel alone, with no timer (cancel scope) of its own.
 """
 
 from __future__ import annotations
@@ -43,7 +45,13 @@ class Wake:
     last_seq: int
 
 
-Item = Batch | Wake
+@dataclass(frozen=True, slots=True)
+class Tick:
+    """Heartbeat time: one shared ticker for all streams, so no stream needs a timer."""
+
+
+TICK = Tick()
+Item = Batch | Wake | Tick
 
 
 class Subscription:
@@ -107,6 +115,18 @@ class Fanout:
         """Tell the session's subscribers the log reaches ``last_seq``."""
         for subscription in tuple(self._subscribers.get(session_id, ())):
             subscription.offer(Wake(last_seq))
+
+    def tick(self) -> None:
+        """Offer a heartbeat tick to every subscriber of every session."""
+        for subscriptions in tuple(self._subscribers.values()):
+            for subscription in tuple(subscriptions):
+                subscription.offer(TICK)
+
+    async def run_heartbeat(self, interval_s: float) -> None:
+        """Tick every ``interval_s`` until cancelled."""
+        while True:
+            await trio.sleep(interval_s)
+            self.tick()
 
     def subscriber_count(self, session_id: str | None = None) -> int:
         if session_id is not None:
