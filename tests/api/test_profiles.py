@@ -39,7 +39,8 @@ async def test_profile_runs_end_to_end_with_trades(client: httpx.AsyncClient, sl
     events = await all_events(client, session_id)
     types = [e["type"] for e in events]
     assert set(types) <= EVENT_TYPES
-    assert "trade_opened" in types and "order_filled" in types
+    assert "trade_opened" in types
+    assert "order_filled" in types
     started = events[0]["payload"]
     assert started["profileSlug"] == slug
     assert {k: started["config"][k] for k in config} == config

@@ -14,7 +14,7 @@ from typing import Protocol
 from quart import request
 
 from livesim.app.context import services
-from livesim.config import Settings
+from livesim.config import AUTH, OIDC_AUDIENCE, OIDC_ISSUER, Settings, SettingsError
 from livesim.errors import Unauthorized
 
 LOGGER = logging.getLogger(__name__)
@@ -54,5 +54,6 @@ def build_authenticator(settings: Settings) -> Authenticator:
         return DevAuthenticator()
     from livesim.app.oidc import OidcAuthenticator
 
-    assert settings.oidc_issuer and settings.oidc_audience
+    if not (settings.oidc_issuer and settings.oidc_audience):
+        raise SettingsError(f"{AUTH}=oidc needs {OIDC_ISSUER} and {OIDC_AUDIENCE}")
     return OidcAuthenticator(settings.oidc_issuer, settings.oidc_audience)

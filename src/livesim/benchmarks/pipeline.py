@@ -168,8 +168,8 @@ async def _bench_in_schema(url: str, schema: str) -> None:
             print(f"    delivered {delivered_rate:>10,.0f} events/s (one SSE subscriber)")
             print(f"(b) bare insert loop, same rows and statement: {ceiling:>10,.0f} events/s")
             print(f"    ratio a/b (durable): {durable_rate / ceiling:.2f}   (target >= 0.5)")
-            for speed, candles in FANOUT_RUNS:
-                await _fanout(client, port, server.pid, schema_url, speed, candles)
+            for speed, count in FANOUT_RUNS:
+                await _fanout(client, port, server.pid, schema_url, speed, count)
     finally:
         server.terminate()
         with trio.CancelScope(shield=True):

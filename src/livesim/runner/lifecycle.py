@@ -196,6 +196,6 @@ def progress(row: Mapping[str, Any], last_ts: int | None, timeframe_ms: int) -> 
         return 1.0
     if last_ts is None or row["candle_count"] == 0:
         return 0.0
-    span = row["end_ms"] - row["start_ms"]
-    done = last_ts + timeframe_ms - row["start_ms"] if last_ts > row["start_ms"] else 0
+    span: int = row["end_ms"] - row["start_ms"]
+    done: int = last_ts + timeframe_ms - row["start_ms"] if last_ts > row["start_ms"] else 0
     return round(min(1.0, max(0.0, done / span)), 4)
