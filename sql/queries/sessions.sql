@@ -21,28 +21,13 @@ SELECT * FROM sim_sessions WHERE id = :id;
 SELECT * FROM sim_sessions WHERE id = :id AND user_id = :user_id;
 
 -- name: get-user-session-progress^
-SELECT s.*,
-       coalesce(e.last_seq, 0) AS last_seq,
-       e.last_ts
-FROM sim_sessions s
-LEFT JOIN LATERAL (
-    SELECT seq AS last_seq, ts AS last_ts
-    FROM sim_events WHERE session_id = s.id ORDER BY seq DESC LIMIT 1
-) e ON true
-WHERE s.id = :id AND s.user_id = :user_id;
+SELECT * FROM sim_session_summaries WHERE id = :id AND user_id = :user_id;
 
 -- name: list-user-sessions
--- Newest first, keyset-paginated by (created_at, id).
-SELECT s.*,
-       coalesce(e.last_seq, 0) AS last_seq,
-       e.last_ts
-FROM sim_sessions s
-LEFT JOIN LATERAL (
-    SELECT seq AS last_seq, ts AS last_ts
-    FROM sim_events WHERE session_id = s.id ORDER BY seq DESC LIMIT 1
-) e ON true
-WHERE s.user_id = :user_id
-ORDER BY s.created_at DESC, s.id DESC
+-- Newest first.
+SELECT * FROM sim_session_summaries
+WHERE user_id = :user_id
+ORDER BY created_at DESC, id DESC
 LIMIT :limit;
 
 -- name: count-user-live-sessions$
