@@ -93,6 +93,38 @@ class TestBodyLimit:
         assert response.status_code == 413
 
 
+HOSTILE_BODIES = [
+    b'{"config": ' + b"[" * 100_000 + b"]" * 100_000 + b"}",  # blows a recursive parser
+    b'{"speed": NaN}',
+    b'{"speed": Infinity}',
+    b'{"action": "stop", "action": "pause"}',  # which one did the client mean?
+    b"\xff\xfe{}",
+    b"[]",
+    b"",
+]
+
+
+class TestHostileBodies:
+    @pytest.fixture
+    def settings(self) -> Settings:
+        return TEST_SETTINGS
+
+    @pytest.mark.parametrize("raw", HOSTILE_BODIES)
+    async def test_hostile_json_body_is_400_invalid_json(self, client: httpx.AsyncClient,
+                                                         raw: bytes) -> None:
+        created = await client.post("/api/sim/sessions", json=session_body())
+        session_id = created.json()["id"]
+        for path in ("/api/sim/sessions", f"/api/sim/sessions/{session_id}/control",
+                     f"/api/sim/sessions/{session_id}/stream-ticket"):
+            response = await client.post(path, content=raw,
+                                         headers={"Content-Type": "application/json"})
+            if path.endswith("stream-ticket") and raw == b"":
+                assert response.status_code == 200  # no body is the normal request there
+                continue
+            assert response.status_code == 400, (path, response.text)
+            assert response.json()["error"]["code"] == "invalid_json", path
+
+
 # ---- the fuzz run -------------------------------------------------------------------
 
 
