@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from livesim.errors import InvalidInput
 from livesim.market.gaps import find_gaps, grid_ceil
@@ -96,3 +98,25 @@ def test_find_gaps_unknown_timeframe_is_invalid_input() -> None:
 @pytest.mark.parametrize(("ts", "expected"), [(0, 0), (1, M), (M, M), (-1, 0), (-M - 1, -M)])
 def test_grid_ceil_values_round_up_to_grid(ts: int, expected: int) -> None:
     assert grid_ceil(ts, M) == expected
+
+
+def brute_force_gaps(present: set[int], step: int, start: int, end: int) -> list[dict[str, int]]:
+    gaps: list[dict[str, int]] = []
+    for ts in range(grid_ceil(start, step), end, step):
+        if ts in present:
+            continue
+        if gaps and gaps[-1]["toMs"] == ts:
+            gaps[-1]["toMs"] += step
+            gaps[-1]["missing"] += 1
+        else:
+            gaps.append({"fromMs": ts, "toMs": ts + step, "missing": 1})
+    return gaps
+
+
+@given(slots=st.sets(st.integers(min_value=-5, max_value=60)),
+       start=st.integers(min_value=-3 * M, max_value=30 * M),
+       length=st.integers(min_value=1, max_value=40 * M))
+def test_find_gaps_matches_brute_force(slots: set[int], start: int, length: int) -> None:
+    present = {T0 + slot * M for slot in slots}
+    assert find_gaps(sorted(present), "1m", T0 + start, T0 + start + length) == \
+        brute_force_gaps(present, M, T0 + start, T0 + start + length)

@@ -43,7 +43,8 @@ def test_generate_candles_ohlc_consistent_and_valid(timeframe: str) -> None:
         assert rules.candle_problems(candle) == []
         assert candle.high >= max(candle.open, candle.close)
         assert candle.low <= min(candle.open, candle.close)
-        assert candle.low > 0 and candle.volume > 0
+        assert candle.low > 0
+        assert candle.volume > 0
 
 
 def test_generate_candles_on_grid_within_half_open_range() -> None:

@@ -50,15 +50,14 @@ def check_timeframe(timeframe: object) -> int:
     Raises:
         InvalidInput: code ``unknown_timeframe``, with the valid ones in ``details``.
     """
-    try:
-        if not isinstance(timeframe, str):
-            raise UnknownTimeframe(repr(timeframe))
-        return timeframe_ms(timeframe)
-    except UnknownTimeframe:
-        valid = list(TIMEFRAMES)
-        raise InvalidInput(f"unknown timeframe {timeframe!r}; valid: {', '.join(valid)}",
-                           code="unknown_timeframe",
-                           details={"timeframe": timeframe, "valid": valid}) from None
+    if isinstance(timeframe, str):
+        try:
+            return timeframe_ms(timeframe)
+        except UnknownTimeframe:
+            pass
+    valid = list(TIMEFRAMES)
+    raise InvalidInput(f"unknown timeframe {timeframe!r}; valid: {', '.join(valid)}",
+                       code="unknown_timeframe", details={"timeframe": timeframe, "valid": valid})
 
 
 def check_range(start_ms: int, end_ms: int) -> None:

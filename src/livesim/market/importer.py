@@ -138,22 +138,30 @@ def _parse_time_text(text: str) -> int:
     if not stripped:
         raise ValueError("the time is empty")
     try:
-        return datetime_to_ms(datetime.fromisoformat(stripped))
-    except ValueError as error:
-        if "finer than" in str(error):
-            raise
+        moment = datetime.fromisoformat(stripped)
+    except ValueError:
+        return _decimal_epoch_to_ms(stripped)
+    return datetime_to_ms(moment)
+
+
+def _decimal_epoch_to_ms(text: str) -> int:
+    # A fractional epoch ("1704067200.5"), read exactly: no float rounding.
     try:
-        number = Decimal(stripped)
+        number = Decimal(text)
     except InvalidOperation:
         raise ValueError(f"{_show(text)} is not a time: expected an ISO date or datetime "
                          "(UTC) or an epoch number") from None
-    if not number.is_finite():
-        raise ValueError(f"{_show(text)} is not a time")
-    # the same magnitude rule as whole numbers, applied exactly (no float rounding)
-    scale = next(Decimal(factor) for limit, factor in
-                 ((10**11, 1000), (10**14, 1), (10**17, "0.001"), (None, "0.000001"))
-                 if limit is None or abs(number) < limit)
-    ms = number * scale
+    if not number.is_finite() or abs(number) >= 10**20:
+        raise ValueError(f"{_show(text)} is not a time: out of range")
+    magnitude = abs(number)
+    if magnitude < 10**11:
+        ms = number * 1000
+    elif magnitude < 10**14:
+        ms = number
+    elif magnitude < 10**17:
+        ms = number / 1000
+    else:
+        ms = number / 1_000_000
     if ms != ms.to_integral_value():
         raise ValueError(f"{_show(text)} is finer than a millisecond")
     return int(ms)
@@ -303,8 +311,8 @@ def parse_csv(text: str, timeframe: str) -> ParsedCsv:
 
 
 def _rows(reader: _reader, errors: _Errors) -> Iterator[tuple[int, list[str]]]:
-    # Numbered non-blank rows.  reader.line_num counts physical lines, so a quoted
-    # newline inside a cell does not shift later line numbers.
+    # Non-blank rows with the physical line they end on: reader.line_num counts
+    # lines, not rows, so a quoted newline inside a cell does not shift later numbers.
     try:
         for cells in reader:
             if not cells or (len(cells) == 1 and not cells[0].strip()):

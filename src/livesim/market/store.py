@@ -75,6 +75,7 @@ class Market:
     count: int
 
     def to_json(self) -> dict[str, Any]:
+        """The API's camelCase form."""
         return {"symbol": self.symbol, "timeframe": self.timeframe, "fromMs": self.from_ms,
                 "toMs": self.to_ms, "count": self.count}
 
