@@ -71,12 +71,15 @@ def main(argv: list[str] | None = None) -> None:
     args = _parser().parse_args(argv)
     try:
         _dispatch(args)
-    except (SettingsError, ApiError) as error:
+    except* (SettingsError, ApiError) as group:
+        # trio's nurseries wrap errors in groups; a client mistake is one error
+        error: BaseException = group
+        while isinstance(error, BaseExceptionGroup):
+            error = error.exceptions[0]
         details = getattr(error, "details", None)
         detail = f"\n{json.dumps(details, indent=2)}" if details else ""
         print(f"livesim: {error}{detail}", file=sys.stderr)
         sys.exit(2)
-
 
 def _dispatch(args: argparse.Namespace) -> None:
     if args.command == "watch":
