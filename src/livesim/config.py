@@ -5,7 +5,7 @@ from __future__ import annotations
 import ipaddress
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +24,7 @@ MAX_RUNNING_PER_USER = "LIVESIM_MAX_RUNNING_PER_USER"
 MAX_STREAMS_PER_USER = "LIVESIM_MAX_STREAMS_PER_USER"
 SUBSCRIBER_BUFFER = "LIVESIM_SUBSCRIBER_BUFFER"
 DATA_DIR = "LIVESIM_DATA_DIR"
+TICKET_SECRET = "LIVESIM_TICKET_SECRET"
 
 AUTH_MODES = ("dev", "oidc")
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
@@ -78,6 +79,8 @@ class Settings:
     # events buffered per live subscriber before it is switched to catching up from the DB
     subscriber_buffer: int = 1024
     data_dir: Path = PROJECT_ROOT / ".livesim"
+    # key material for stream tickets; None: a random key per process (one process only)
+    ticket_secret: str | None = field(default=None, repr=False)
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, *, check: bool = True) -> Settings:
@@ -101,6 +104,7 @@ class Settings:
             max_streams_per_user=_int(env, MAX_STREAMS_PER_USER, 50, minimum=1),
             subscriber_buffer=_int(env, SUBSCRIBER_BUFFER, 1024, minimum=1),
             data_dir=Path(env.get(DATA_DIR) or PROJECT_ROOT / ".livesim"),
+            ticket_secret=env.get(TICKET_SECRET) or None,
         )
         if check:
             settings.check()

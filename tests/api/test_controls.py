@@ -26,13 +26,15 @@ async def test_control_pause_holds_events_and_resume_continues(
     session_id = (await client.post("/api/sim/sessions", json=session_body(speed=600))).json()["id"]
     await eventually(lambda: _at_least(client, session_id, 8))
     response = await control(client, session_id, "pause")
-    assert response.status_code == 200 and response.json()["status"] == "paused"
+    assert response.status_code == 200
+    assert response.json()["status"] == "paused"
     await trio.sleep(INTERVAL_S * 1.5)  # at most the candle in flight lands
     held = await last_seq(client, session_id)
     await trio.sleep(INTERVAL_S * 5)
     assert await last_seq(client, session_id) == held
     repeat = await control(client, session_id, "pause")
-    assert repeat.status_code == 200 and repeat.json()["status"] == "paused"
+    assert repeat.status_code == 200
+    assert repeat.json()["status"] == "paused"
     assert (await control(client, session_id, "resume")).json()["status"] == "running"
     await eventually(lambda: _at_least(client, session_id, held + 4))
 
@@ -42,7 +44,8 @@ async def test_control_stop_ends_with_session_stopped_and_repeat_is_noop(
     session_id = (await client.post("/api/sim/sessions", json=session_body(speed=600))).json()["id"]
     await eventually(lambda: _at_least(client, session_id, 5))
     response = await control(client, session_id, "stop")
-    assert response.status_code == 200 and response.json()["status"] == "stopped"
+    assert response.status_code == 200
+    assert response.json()["status"] == "stopped"
 
     async def stopped_event() -> bool:
         page = (await client.get(f"/api/sim/sessions/{session_id}/events",
@@ -59,7 +62,8 @@ async def test_control_stop_ends_with_session_stopped_and_repeat_is_noop(
 async def test_control_speed_then_resume_finished_is_409(client: httpx.AsyncClient) -> None:
     session_id = (await client.post("/api/sim/sessions", json=session_body(speed=60))).json()["id"]
     response = await control(client, session_id, "speed", speed="max")
-    assert response.status_code == 200 and response.json()["speed"] == "max"
+    assert response.status_code == 200
+    assert response.json()["speed"] == "max"
     await wait_status(client, session_id, "finished")
     for action in ("resume", "pause"):
         conflict = await control(client, session_id, action)

@@ -37,7 +37,8 @@ async def test_create_market_with_hole_fails_session_with_gaps(
     error = response.json()["error"]
     assert error["code"] == "candle_gaps"
     gaps = error["details"]["gaps"]
-    assert len(gaps) == 1 and gaps[0]["missing"] == 3
+    assert len(gaps) == 1
+    assert gaps[0]["missing"] == 3
     assert gaps[0]["fromMs"] == START_MS + 10 * MINUTE
     session = (await client.get(f"/api/sim/sessions/{error['details']['sessionId']}")).json()
     assert session["status"] == "failed"

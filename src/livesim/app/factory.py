@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import os
-
 import trio
 from quart_trio import QuartTrio
 
@@ -15,21 +13,21 @@ from livesim.app.limits import EXTENSION as STREAMS
 from livesim.app.limits import StreamSlots
 from livesim.app.services import run_services
 from livesim.app.tickets import EXTENSION as TICKETS
-from livesim.app.tickets import TICKET_SECRET, build_ticket_book
+from livesim.app.tickets import build_ticket_book
 from livesim.config import Settings
 
 
 def create_app(settings: Settings, database_url: str, *, schema: str | None = None
                ) -> QuartTrio:
     """The app for ``settings``; its services start with the server (``before_serving``)."""
-    app = QuartTrio("livesim")
+    app = QuartTrio("livesim", static_folder=None)  # an API: no /static route
     app.config["MAX_CONTENT_LENGTH"] = settings.max_body_bytes
     app.config["JSON_SORT_KEYS"] = True
     register_error_handlers(app)
     for module in (health, market, profiles, sessions, sse, tickets, openapi, apidocs):
         app.register_blueprint(module.blueprint)
     authenticator = build_authenticator(settings)
-    app.extensions[TICKETS] = build_ticket_book(os.environ.get(TICKET_SECRET),
+    app.extensions[TICKETS] = build_ticket_book(settings.ticket_secret,
                                                 settings.auth_mode)
     app.extensions[STREAMS] = StreamSlots(settings.max_streams_per_user)
     cancel_services = trio.CancelScope()

@@ -9,9 +9,9 @@ from quart import Blueprint, Response, jsonify, request
 
 from livesim.app.auth import require_user
 from livesim.app.context import services
-from livesim.app.validation import parse_json_object
-from livesim.eventlog import record_from_row
+from livesim.app.validation import int_param, parse_json_object, parse_query
 from livesim.errors import InvalidInput
+from livesim.eventlog import record_from_row
 from livesim.runner.lifecycle import (
     CreateRequest,
     control_session,
@@ -32,6 +32,7 @@ SYMBOL = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:/-]{0,31}$")
 IDEMPOTENCY_KEY = re.compile(r"^[\x21-\x7e]{1,200}$")
 MAX_EPOCH_MS = 253_402_300_800_000  # year 10000: anything later is a unit mistake
 MAX_PAGE = 1000
+MAX_SEQ = 2**62
 MAX_LIST = 200
 
 
@@ -87,16 +88,6 @@ def parse_create(body: dict[str, Any], max_speed: float) -> CreateRequest:
         gap_policy=body.get("gapPolicy", "fail"))
 
 
-def _int_arg(name: str, default: int, minimum: int, maximum: int) -> int:
-    raw = request.args.get(name)
-    if raw is None or raw == "":
-        return default
-    if not re.fullmatch(r"-?\d{1,19}", raw) or not minimum <= int(raw) <= maximum:
-        raise InvalidInput(f"{name} must be a whole number from {minimum} to {maximum}",
-                           code="invalid_query", details={"field": name})
-    return int(raw)
-
-
 def _session_response(row: Any, status: int = 200) -> Response:
     response = jsonify(session_json(row, timeframe_ms(row["timeframe"])))
     response.status_code = status
@@ -121,7 +112,7 @@ async def create() -> Response:
 @blueprint.get("/api/sim/sessions")
 async def list_sessions() -> Response:
     user = await require_user()
-    limit = _int_arg("limit", 50, 1, MAX_LIST)
+    limit = parse_query(request.args, {"limit": int_param(1, MAX_LIST, 50)})["limit"]
     rows = await services().db.run("list-user-sessions", user_id=user, limit=limit)
     return jsonify({"sessions": [session_json(r, timeframe_ms(r["timeframe"])) for r in rows]})
 
@@ -139,8 +130,9 @@ async def events(session_id: str) -> Response:
     user = await require_user()
     db = services().db
     await get_user_session(db, user, session_id)
-    from_seq = _int_arg("fromSeq", 1, 1, 2**62)
-    limit = _int_arg("limit", 500, 1, MAX_PAGE)
+    query = parse_query(request.args, {"fromSeq": int_param(1, MAX_SEQ, 1),
+                                       "limit": int_param(1, MAX_PAGE, 500)})
+    from_seq, limit = query["fromSeq"], query["limit"]
     rows = await db.run("select-events", session_id=session_id, from_seq=from_seq, limit=limit)
     records = [record_from_row(row) for row in rows]
     next_seq = records[-1].seq + 1 if records else from_seq

@@ -38,12 +38,12 @@ from quart import Blueprint, Response, current_app, jsonify, request
 from livesim.app.auth import require_user
 from livesim.app.context import services
 from livesim.app.validation import parse_json_object
+from livesim.config import TICKET_SECRET
 from livesim.errors import InvalidInput, Unauthorized
 from livesim.runner.lifecycle import get_user_session
 
 LOGGER = logging.getLogger(__name__)
 
-TICKET_SECRET = "LIVESIM_TICKET_SECRET"
 TICKET_TTL_S = 30
 EXTENSION = "livesim.tickets"
 # Query parameter names under which clients put access tokens (RFC 6750 §2.3 and habit).
