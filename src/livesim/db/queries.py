@@ -2,7 +2,7 @@
 
 Each query starts with ``-- name: <name><suffix>``; the suffix says what a call
 returns: none = rows, ``^`` = one row or None, ``$`` = a scalar, ``!`` = nothing.
-``:param`` placeholders are rewritten to asyncpg's ``$n`` once, at load, so a call
+``:param`` names are rewritten to asyncpg's ``$n`` once, at load, so a call
 passes keyword arguments.  A malformed file fails at start-up, not mid-session.
 """
 
