@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import logging
 import signal
 from functools import partial
@@ -86,6 +87,18 @@ Try it:
 """, flush=True)
 
 
+# The cyclic GC's default first threshold (700 allocations) makes a fan-out round of
+# 1,000 streams stop for collections many times; measured by `just bench` (c): p99
+# 240 ms -> 67 ms.  Nearly all garbage here dies by reference counting anyway.
+GC_THRESHOLDS = (100_000, 50, 1000)
+
+
+def tune_gc() -> None:
+    """Freeze what start-up allocated (it lives for good) and collect less often."""
+    gc.freeze()
+    gc.set_threshold(*GC_THRESHOLDS)
+
+
 def run_server(settings: Settings, *, demo: bool) -> None:
     """Blocking entry point of ``livesim serve``."""
     url = database_url(settings)
@@ -93,6 +106,7 @@ def run_server(settings: Settings, *, demo: bool) -> None:
     async def main() -> None:
         async with trio.open_nursery() as nursery:
             bound = await nursery.start(partial(serve, settings, url, demo=demo))
+            tune_gc()
             print_next_steps(settings, bound)
 
     trio.run(main)
