@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import httpx
 import pytest
+import trio
 
 from tests.api.conftest import Server, insert_candles
 from tests.api.helpers import MINUTE, all_events, session_body, wait_status
@@ -134,3 +135,23 @@ async def test_idempotent_create_same_body_returns_same_session(
     assert other.json()["error"]["code"] == "idempotency_key_reused"
     rows = await server.db.fetch_sql("SELECT id FROM sim_sessions")
     assert len(rows) == 1
+
+
+async def test_idempotent_create_concurrent_duplicates_make_one_session(
+        server: Server, client: httpx.AsyncClient) -> None:
+    headers = {"Idempotency-Key": "same-instant"}
+    responses: list[httpx.Response] = []
+
+    async def create() -> None:
+        responses.append(await client.post("/api/sim/sessions", json=session_body(speed=60),
+                                           headers=headers))
+
+    async with trio.open_nursery() as nursery:
+        for _ in range(8):
+            nursery.start_soon(create)
+    assert sorted(r.status_code for r in responses) == [200] * 7 + [201]
+    assert len({r.json()["id"] for r in responses}) == 1
+    assert len(await server.db.fetch_sql("SELECT id FROM sim_sessions")) == 1
+    assert len(server.services.supervisor.runners) == 1
+    await client.post(f"/api/sim/sessions/{responses[0].json()['id']}/control",
+                      json={"action": "stop"})
