@@ -15,11 +15,21 @@ WITH written AS (
     WHERE (stored.open, stored.high, stored.low, stored.close, stored.volume)
           IS DISTINCT FROM
           (EXCLUDED.open, EXCLUDED.high, EXCLUDED.low, EXCLUDED.close, EXCLUDED.volume)
-    RETURNING (stored.xmax = 0) AS inserted
+    RETURNING (stored.xmax = 0) AS inserted, stored.ts
 )
 SELECT count(*) FILTER (WHERE inserted) AS inserted,
-       count(*) FILTER (WHERE NOT inserted) AS updated
+       count(*) FILTER (WHERE NOT inserted) AS updated,
+       min(ts) AS first_written_ts,
+       max(ts) AS last_written_ts
 FROM written;
+
+-- name: count-live-sessions-over$
+-- Sessions that are (or may again be) replaying candles of [:first_ts, :last_ts]: a
+-- resumed runner reloads its candles, so changing them would change its log.
+SELECT count(*) FROM sim_sessions
+WHERE symbol = :symbol AND timeframe = :timeframe
+  AND status IN ('created', 'running', 'paused')
+  AND start_ms <= :last_ts AND end_ms > :first_ts;
 
 -- name: select-candles
 -- The candles of one market with start_ms <= ts < end_ms in ts order, at most

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import httpx
 import pytest
 import trio
 
+from livesim.sim.candles import Candle
 from tests.api.conftest import Server, insert_candles
 from tests.api.helpers import MINUTE, all_events, session_body, wait_status
 from tests.stubs import START_MS, candle_series
@@ -155,3 +158,33 @@ async def test_idempotent_create_concurrent_duplicates_make_one_session(
     assert len(server.services.supervisor.runners) == 1
     await client.post(f"/api/sim/sessions/{responses[0].json()['id']}/control",
                       json={"action": "stop"})
+
+
+async def test_import_changing_candles_under_live_session_is_409_and_writes_nothing(
+        server: Server, client: httpx.AsyncClient) -> None:
+    candles = candle_series(120)
+    session_id = (await client.post("/api/sim/sessions",
+                                    json=session_body(speed=60))).json()["id"]
+
+    def csv(rows: list[Candle]) -> bytes:
+        return "".join(f"{c.ts},{c.open},{c.high},{c.low},{c.close},{c.volume}\n"
+                       for c in rows).encode()
+
+    async def upload(body: bytes) -> httpx.Response:
+        return await client.post("/api/candles/import", content=body,
+                                 params={"symbol": "TEST", "timeframe": "1m"},
+                                 headers={"Content-Type": "text/csv"})
+
+    changed = [replace(candles[5], volume=candles[5].volume + 1)]
+    refused = await upload(csv(changed))
+    assert refused.status_code == 409, refused.text
+    assert refused.json()["error"]["code"] == "market_in_use"
+    stored = await server.db.fetch_sql("SELECT volume FROM candles WHERE ts = $1", candles[5].ts)
+    assert stored[0]["volume"] == candles[5].volume
+    same = await upload(csv(candles[:10]))  # identical rows write nothing: allowed
+    assert (same.status_code, same.json()["unchanged"]) == (200, 10)
+    later = [replace(c, ts=c.ts + 200 * MINUTE) for c in candles[:3]]  # outside the range
+    assert (await upload(csv(later))).status_code == 200
+    await client.post(f"/api/sim/sessions/{session_id}/control", json={"action": "stop"})
+    await wait_status(client, session_id, "stopped")
+    assert (await upload(csv(changed))).status_code == 200

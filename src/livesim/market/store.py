@@ -18,7 +18,7 @@ from itertools import islice, starmap
 from typing import Any, NamedTuple
 
 from livesim.db.bridge import Database, Executor
-from livesim.errors import InvalidInput, NotFound
+from livesim.errors import Conflict, InvalidInput, NotFound
 from livesim.market.checks import (
     MIN_EPOCH_MS,
     CandleRow,
@@ -28,7 +28,7 @@ from livesim.market.checks import (
     iso,
 )
 from livesim.market.gaps import Gap, find_gaps
-from livesim.sim.candles import TIMEFRAMES, Candle
+from livesim.sim.candles import TIMEFRAMES, Candle, timeframe_ms
 
 BATCH_ROWS = 5_000
 
@@ -149,6 +149,7 @@ async def upsert_rows(db: Database, symbol: str, timeframe: str, rows: Iterable[
     inserted = updated = total = 0
     previous = MIN_EPOCH_MS - 1
     iterator = iter(rows)
+    written: list[int] = []  # first and last ts of rows really written
     async with db.transaction() as tx:
         while batch := list(islice(iterator, batch_rows)):
             previous = _check_batch(batch, rules, previous)
@@ -159,8 +160,28 @@ async def upsert_rows(db: Database, symbol: str, timeframe: str, rows: Iterable[
             inserted += counts["inserted"]
             updated += counts["updated"]
             total += len(batch)
+            if counts["first_written_ts"] is not None:
+                written = [written[0] if written else counts["first_written_ts"],
+                           counts["last_written_ts"]]
+        if written:
+            await _refuse_if_replayed(tx, symbol, timeframe, written[0], written[1])
     imported = inserted + updated
     return Upserted(imported, total - imported)
+
+
+async def _refuse_if_replayed(tx: Executor, symbol: str, timeframe: str, first_ts: int,
+                              last_ts: int) -> None:
+    # A live session reloads its candles when it resumes after a restart: a change
+    # under it would make its log differ from an uninterrupted run's.  Rolled back.
+    live = await tx.run("count-live-sessions-over", symbol=symbol, timeframe=timeframe,
+                        first_ts=first_ts, last_ts=last_ts)
+    if live:
+        raise Conflict(
+            f"{live} live session(s) replay {symbol} {timeframe} between {iso(first_ts)} and "
+            f"{iso(last_ts)}; stop them or let them finish, then import again",
+            code="market_in_use",
+            details={"symbol": symbol, "timeframe": timeframe, "fromMs": first_ts,
+                     "toMs": last_ts + timeframe_ms(timeframe), "liveSessions": live})
 
 
 def _check_batch(batch: list[CandleRow], rules: CandleRules, previous: int) -> int:
