@@ -228,7 +228,9 @@ def _market_paths() -> dict[str, Schema]:
                             "content": {"text/csv": {"schema": {"type": "string"}}}},
             "responses": {"200": {"description": "What was imported.",
                                   "content": _json(_ref("ImportResult"))},
-                          **COMMON_ERRORS, "413": _error("Body larger than the limit."),
+                          **COMMON_ERRORS,
+                          "409": _error("It would change candles a live session replays."),
+                          "413": _error("Body larger than the limit."),
                           "415": _error("The body is not labelled as CSV.")}}},
         "/api/markets": {"get": {
             "summary": "Markets with candles: symbol, timeframe, range, count",
