@@ -10,14 +10,17 @@ import trio
 
 from livesim.db.bridge import Database
 from tests.api.conftest import insert_candles
-from tests.api.helpers import all_events, eventually, read_stream, session_body, wait_status
+from tests.api.helpers import (
+    all_events,
+    eventually,
+    last_seq,
+    read_stream,
+    session_body,
+    wait_seq,
+    wait_status,
+)
 from tests.processes import free_port, ready, schema_url, server_process
 from tests.stubs import candle_series
-
-
-async def last_seq(client: httpx.AsyncClient, session_id: str) -> int:
-    seq: int = (await client.get(f"/api/sim/sessions/{session_id}")).json()["lastSeq"]
-    return seq
 
 
 async def test_two_processes_share_sessions_streams_and_controls(
@@ -40,7 +43,7 @@ async def test_two_processes_share_sessions_streams_and_controls(
                 streamed.extend(await read_stream(b, session_id))
 
             nursery.start_soon(stream_from_b)
-            await eventually(lambda: _at_least(b, session_id, 20))
+            await wait_seq(b, session_id, 20)
             # a control sent to B reaches the runner in A
             assert (await b.post(f"/api/sim/sessions/{session_id}/control",
                                  json={"action": "pause"})).status_code == 200
@@ -49,7 +52,7 @@ async def test_two_processes_share_sessions_streams_and_controls(
             await trio.sleep(0.5)
             assert await last_seq(a, session_id) == held
             await b.post(f"/api/sim/sessions/{session_id}/control", json={"action": "resume"})
-            await eventually(lambda: _at_least(b, session_id, held + 10))
+            await wait_seq(b, session_id, held + 10)
             # A dies; B adopts the session and finishes it
             process_a.send_signal(signal.SIGKILL)
             await process_a.wait()
@@ -59,7 +62,3 @@ async def test_two_processes_share_sessions_streams_and_controls(
         reference = (await b.post("/api/sim/sessions", json=session_body())).json()["id"]
         await wait_status(b, reference, "finished")
         assert events == await all_events(b, reference)
-
-
-async def _at_least(client: httpx.AsyncClient, session_id: str, seq: int) -> bool:
-    return await last_seq(client, session_id) >= seq

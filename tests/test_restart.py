@@ -8,7 +8,7 @@ import httpx
 
 from livesim.db.bridge import Database
 from tests.api.conftest import insert_candles
-from tests.api.helpers import all_events, eventually, session_body, wait_status
+from tests.api.helpers import all_events, eventually, session_body, wait_seq, wait_status
 from tests.processes import free_port, ready, schema_url, server_process
 from tests.stubs import candle_series
 
@@ -24,12 +24,7 @@ async def test_restart_after_sigkill_finishes_with_uninterrupted_log(
             await eventually(lambda: ready(client), within_s=30)
             paced = (await client.post("/api/sim/sessions",
                                        json=session_body(speed=1200))).json()["id"]
-
-            async def midway() -> bool:
-                body = (await client.get(f"/api/sim/sessions/{paced}")).json()
-                return bool(body["lastSeq"] >= 40)
-
-            await eventually(midway)
+            await wait_seq(client, paced, 40)
             first.send_signal(signal.SIGKILL)
             await first.wait()
         cut = await db.fetch_sql("SELECT max(seq) AS seq FROM sim_events")

@@ -18,6 +18,7 @@ from livesim.app import create_app
 from livesim.app.services import Services
 from livesim.config import Settings
 from livesim.db.bridge import Database
+from livesim.market.store import upsert_candles
 from livesim.sim.candles import Candle
 from tests.stubs import candle_series
 
@@ -27,12 +28,7 @@ TEST_SETTINGS = Settings(auth_mode="dev", heartbeat_s=0.5, max_speed=100_000.0,
 
 async def insert_candles(db: Database, symbol: str, timeframe: str,
                          candles: list[Candle]) -> None:
-    await db.execute_sql(
-        """INSERT INTO candles SELECT $1, $2, c.* FROM unnest($3::bigint[], $4::float8[],
-           $5::float8[], $6::float8[], $7::float8[], $8::float8[]) AS c""",
-        symbol, timeframe, [c.ts for c in candles], [c.open for c in candles],
-        [c.high for c in candles], [c.low for c in candles], [c.close for c in candles],
-        [c.volume for c in candles])
+    await upsert_candles(db, symbol, timeframe, candles)
 
 
 @dataclass

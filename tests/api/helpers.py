@@ -44,6 +44,19 @@ async def wait_status(client: httpx.AsyncClient, session_id: str, *statuses: str
     return result
 
 
+async def last_seq(client: httpx.AsyncClient, session_id: str) -> int:
+    seq: int = (await client.get(f"/api/sim/sessions/{session_id}")).json()["lastSeq"]
+    return seq
+
+
+async def wait_seq(client: httpx.AsyncClient, session_id: str, seq: int) -> None:
+    """Wait until the session's log reaches ``seq``."""
+    async def reached() -> bool:
+        return await last_seq(client, session_id) >= seq
+
+    await eventually(reached)
+
+
 async def all_events(client: httpx.AsyncClient, session_id: str) -> list[dict[str, Any]]:
     events: list[dict[str, Any]] = []
     next_seq = 1

@@ -5,7 +5,7 @@ from __future__ import annotations
 import httpx
 import trio
 
-from tests.api.helpers import eventually, session_body, wait_status
+from tests.api.helpers import eventually, last_seq, session_body, wait_seq, wait_status
 
 INTERVAL_S = 0.1  # 1m candles at 600x
 
@@ -16,15 +16,10 @@ async def control(client: httpx.AsyncClient, session_id: str, action: str,
                              json={"action": action, **extra})
 
 
-async def last_seq(client: httpx.AsyncClient, session_id: str) -> int:
-    seq: int = (await client.get(f"/api/sim/sessions/{session_id}")).json()["lastSeq"]
-    return seq
-
-
 async def test_control_pause_holds_events_and_resume_continues(
         client: httpx.AsyncClient) -> None:
     session_id = (await client.post("/api/sim/sessions", json=session_body(speed=600))).json()["id"]
-    await eventually(lambda: _at_least(client, session_id, 8))
+    await wait_seq(client, session_id, 8)
     response = await control(client, session_id, "pause")
     assert response.status_code == 200
     assert response.json()["status"] == "paused"
@@ -36,13 +31,13 @@ async def test_control_pause_holds_events_and_resume_continues(
     assert repeat.status_code == 200
     assert repeat.json()["status"] == "paused"
     assert (await control(client, session_id, "resume")).json()["status"] == "running"
-    await eventually(lambda: _at_least(client, session_id, held + 4))
+    await wait_seq(client, session_id, held + 4)
 
 
 async def test_control_stop_ends_with_session_stopped_and_repeat_is_noop(
         client: httpx.AsyncClient) -> None:
     session_id = (await client.post("/api/sim/sessions", json=session_body(speed=600))).json()["id"]
-    await eventually(lambda: _at_least(client, session_id, 5))
+    await wait_seq(client, session_id, 5)
     response = await control(client, session_id, "stop")
     assert response.status_code == 200
     assert response.json()["status"] == "stopped"
@@ -79,7 +74,3 @@ async def test_control_bad_requests_are_400(client: httpx.AsyncClient) -> None:
     assert (await control(client, session_id, "speed", speed=-3)).status_code == 400
     assert (await control(client, session_id, "pause", speed=3)).status_code == 400
     await control(client, session_id, "stop")
-
-
-async def _at_least(client: httpx.AsyncClient, session_id: str, seq: int) -> bool:
-    return await last_seq(client, session_id) >= seq

@@ -9,7 +9,7 @@ from livesim.eventlog import record_from_row
 from livesim.runner.store import insert_records
 from livesim.sim.events import log_digest
 from tests.api.conftest import Server
-from tests.api.helpers import all_events, eventually, session_body, wait_status
+from tests.api.helpers import all_events, session_body, wait_seq, wait_status
 
 
 def digest(events: list[dict[str, object]]) -> str:
@@ -24,12 +24,7 @@ async def test_log_max_speed_equals_paced_with_pause_resume_and_speed_change(
                                  json=session_body(config=config))).json()["id"]
     paced = (await client.post("/api/sim/sessions",
                                json=session_body(config=config, speed=1200))).json()["id"]
-
-    async def progressed() -> bool:
-        page = (await client.get(f"/api/sim/sessions/{paced}")).json()
-        return bool(page["lastSeq"] >= 20)
-
-    await eventually(progressed)
+    await wait_seq(client, paced, 20)
     await client.post(f"/api/sim/sessions/{paced}/control", json={"action": "pause"})
     await trio.sleep(0.2)
     await client.post(f"/api/sim/sessions/{paced}/control", json={"action": "resume"})

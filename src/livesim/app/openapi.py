@@ -14,6 +14,7 @@ from typing import Any
 from quart import Blueprint, Response, jsonify
 
 from livesim.app.context import services
+from livesim.app.validation import MAX_SEQ
 from livesim.sim.candles import TIMEFRAMES
 from livesim.sim.status import Action, SessionStatus
 
@@ -23,7 +24,6 @@ TITLE = "livesim"
 VERSION = "0.1.0"
 MAX_EPOCH_MS = 253_402_300_800_000  # year 10000
 MIN_EPOCH_MS = -62_135_596_800_000  # year 1
-MAX_SEQ = 2**62
 
 Schema = dict[str, Any]
 

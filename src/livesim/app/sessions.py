@@ -9,7 +9,21 @@ from quart import Blueprint, Response, jsonify, request
 
 from livesim.app.auth import require_user
 from livesim.app.context import services
-from livesim.app.validation import int_param, parse_json_object, parse_query
+from livesim.app.validation import (
+    MAX_SEQ,
+    Check,
+    Field,
+    check_fields,
+    int_param,
+    integer,
+    json_object,
+    one_of,
+    parse_json_object,
+    parse_query,
+    string,
+    symbol,
+    timeframe,
+)
 from livesim.errors import InvalidInput
 from livesim.eventlog import record_from_row
 from livesim.runner.lifecycle import (
@@ -20,19 +34,14 @@ from livesim.runner.lifecycle import (
     session_json,
 )
 from livesim.runner.pacing import parse_speed
-from livesim.sim.candles import TIMEFRAMES, timeframe_ms
+from livesim.sim.candles import timeframe_ms
 from livesim.sim.status import Action
 
 blueprint = Blueprint("sessions", __name__)
 
-CREATE_FIELDS = {"profileSlug", "symbol", "timeframe", "startMs", "endMs", "speed", "config",
-                 "gapPolicy"}
-REQUIRED_FIELDS = ("profileSlug", "symbol", "timeframe", "startMs", "endMs", "speed")
-SYMBOL = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:/-]{0,31}$")
 IDEMPOTENCY_KEY = re.compile(r"^[\x21-\x7e]{1,200}$")
 MAX_EPOCH_MS = 253_402_300_800_000  # year 10000: anything later is a unit mistake
 MAX_PAGE = 1000
-MAX_SEQ = 2**62
 MAX_LIST = 200
 
 
@@ -42,50 +51,46 @@ async def json_body() -> dict[str, Any]:
     return parse_json_object(await request.get_data(as_text=False))
 
 
-def _field_errors(body: dict[str, Any], max_speed: float) -> list[dict[str, str]]:
-    errors = [{"field": f, "message": "unknown field"} for f in sorted(set(body) - CREATE_FIELDS)]
-    errors += [{"field": f, "message": "required"} for f in REQUIRED_FIELDS if f not in body]
-    checks: dict[str, tuple[bool, str]] = {}
-    if "profileSlug" in body:
-        checks["profileSlug"] = (isinstance(body["profileSlug"], str) and body["profileSlug"] != "",
-                                 "must be a profile slug (see GET /api/profiles)")
-    if "symbol" in body:
-        checks["symbol"] = (isinstance(body["symbol"], str) and bool(SYMBOL.match(body["symbol"])),
-                            "must be 1-32 of A-Z a-z 0-9 . _ : / - starting with a letter or digit")
-    if "timeframe" in body:
-        checks["timeframe"] = (body["timeframe"] in TIMEFRAMES,
-                               f"must be one of {', '.join(TIMEFRAMES)}")
-    for name in ("startMs", "endMs"):
-        if name in body:
-            value = body[name]
-            checks[name] = (isinstance(value, int) and not isinstance(value, bool)
-                            and 0 <= value <= MAX_EPOCH_MS,
-                            "must be a whole number of epoch milliseconds (UTC)")
-    if "config" in body:
-        checks["config"] = (isinstance(body["config"], dict), "must be an object")
-    if "gapPolicy" in body:
-        checks["gapPolicy"] = (body["gapPolicy"] in ("fail", "skip"), 'must be "fail" or "skip"')
-    if "speed" in body:
+def _speed_check(max_speed: float) -> Check:
+    def check(value: Any) -> str | None:
         try:
-            parse_speed(body["speed"], max_speed)
+            parse_speed(value, max_speed)
         except ValueError as error:
-            checks["speed"] = (False, str(error).removeprefix("speed "))
-    errors += [{"field": f, "message": message} for f, (ok, message) in checks.items() if not ok]
-    if not errors and body["startMs"] >= body["endMs"]:
-        errors.append({"field": "endMs", "message": "must be after startMs"})
-    return errors
+            return str(error).removeprefix("speed ")
+        return None
+    return check
+
+
+def create_fields(max_speed: float) -> dict[str, Field]:
+    """How each field of a create request is checked."""
+    return {
+        "profileSlug": Field(string(max_length=64, hint="must be a profile slug "
+                                                        "(see GET /api/profiles)"), True),
+        "symbol": Field(symbol(), True),
+        "timeframe": Field(timeframe(), True),
+        "startMs": Field(integer(0, MAX_EPOCH_MS), True),
+        "endMs": Field(integer(0, MAX_EPOCH_MS), True),
+        "speed": Field(_speed_check(max_speed), True),
+        "config": Field(json_object()),
+        "gapPolicy": Field(one_of(("fail", "skip"))),
+    }
 
 
 def parse_create(body: dict[str, Any], max_speed: float) -> CreateRequest:
-    errors = _field_errors(body, max_speed)
-    if errors:
-        raise InvalidInput("the session request is invalid", code="invalid_session",
-                           details=errors)
+    problems = check_fields(body, create_fields(max_speed))
+    if not problems and body["startMs"] >= body["endMs"]:
+        problems.add("endMs", "must be after startMs")
+    problems.raise_if_any("the session request is invalid", "invalid_session")
     return CreateRequest(
         profile_slug=body["profileSlug"], symbol=body["symbol"], timeframe=body["timeframe"],
         start_ms=body["startMs"], end_ms=body["endMs"],
         speed=parse_speed(body["speed"], max_speed), config=body.get("config") or {},
         gap_policy=body.get("gapPolicy", "fail"))
+
+
+# speed is checked by control_session, against the session's settings
+CONTROL_FIELDS = {"action": Field(one_of(a.value for a in Action), True),
+                  "speed": Field(lambda value: None)}
 
 
 def _session_response(row: Any, status: int = 200) -> Response:
@@ -145,14 +150,8 @@ async def control(session_id: str) -> Response:
     user = await require_user()
     svc = services()
     body = await json_body()
-    unknown = sorted(set(body) - {"action", "speed"})
-    actions = [a.value for a in Action]
-    if unknown or body.get("action") not in actions:
-        details = [{"field": f, "message": "unknown field"} for f in unknown]
-        if body.get("action") not in actions:
-            details.append({"field": "action", "message": f"must be one of {', '.join(actions)}"})
-        raise InvalidInput("the control request is invalid", code="invalid_control",
-                           details=details)
+    check_fields(body, CONTROL_FIELDS).raise_if_any("the control request is invalid",
+                                                    "invalid_control")
     action = Action(body["action"])
     if action is not Action.SPEED and "speed" in body:
         raise InvalidInput("speed goes only with the speed action", code="invalid_control",

@@ -20,6 +20,7 @@ from quart import Blueprint, Response, request
 from livesim.app.context import services
 from livesim.app.limits import stream_slots
 from livesim.app.tickets import stream_user
+from livesim.app.validation import MAX_SEQ, int_param
 from livesim.bus.fanout import Batch, Fanout, Tick, Wake
 from livesim.db.bridge import Database
 from livesim.errors import InvalidInput
@@ -30,6 +31,7 @@ from livesim.sim.status import TERMINAL, SessionStatus
 blueprint = Blueprint("sse", __name__)
 BACKLOG_PAGE = 500
 RETRY_MS = 2000
+FROM_SEQ = int_param(1, MAX_SEQ, 1)
 
 
 def first_seq() -> int:
@@ -40,11 +42,13 @@ def first_seq() -> int:
             raise InvalidInput("Last-Event-ID must be a seq (a whole number)",
                                code="invalid_last_event_id")
         return int(last_event_id) + 1
-    raw = request.args.get("fromSeq", "1")
-    if not raw.isdigit() or len(raw) > 18 or int(raw) < 1:
-        raise InvalidInput("fromSeq must be a whole number from 1", code="invalid_query",
-                           details={"field": "fromSeq"})
-    return int(raw)
+    raw = request.args.get("fromSeq") or "1"
+    try:
+        seq: int = FROM_SEQ.parse(raw)
+    except ValueError as error:
+        raise InvalidInput(f"fromSeq {error}", code="invalid_query",
+                           details=[{"field": "fromSeq", "message": str(error)}]) from None
+    return seq
 
 
 async def stream_events(db: Database, fanout: Fanout, session_id: str,

@@ -25,7 +25,8 @@ from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from livesim.errors import InvalidInput, NotFound
+from livesim.errors import InvalidInput
+from livesim.runner.lifecycle import canonical_session_id
 from livesim.sim.candles import TIMEFRAMES
 
 # A check looks at one value and returns what is wrong with it, or None when it is fine.
@@ -34,9 +35,10 @@ Check = Callable[[Any], str | None]
 # Used with fullmatch: "$" would also match before a trailing newline.
 SYMBOL = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:/-]{0,31}")
 SYMBOL_HINT = "must be 1-32 of A-Z a-z 0-9 . _ : / - starting with a letter or digit"
-_UUID = re.compile(r"[0-9a-fA-F]{8}(-[0-9a-fA-F]{4}){3}-[0-9a-fA-F]{12}")
 # Nesting deeper than this is an attack, not a strategy config.
 MAX_JSON_DEPTH = 32
+# The largest seq a client may name (fromSeq): far past any log, well inside bigint.
+MAX_SEQ = 2**62
 # A query value longer than this is never a valid livesim parameter.
 MAX_QUERY_VALUE_CHARS = 256
 
@@ -324,11 +326,6 @@ def parse_query(args: QueryArgs, params: Mapping[str, Param], *,
 
 
 def session_id(raw: str) -> str:
-    """A session id from the path, in canonical lowercase form, or 404.
-
-    Only the 8-4-4-4-12 hex form is accepted (``uuid.UUID`` also takes braces, URNs
-    and bare hex, which would give one session several URLs).
-    """
-    if not _UUID.fullmatch(raw):
-        raise NotFound("no such session", code="session_not_found")
-    return raw.lower()
+    """A session id from the path, in canonical lowercase form, or 404 (one rule for
+    every session route: :func:`livesim.runner.lifecycle.canonical_session_id`)."""
+    return canonical_session_id(raw)

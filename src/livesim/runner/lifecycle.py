@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -36,6 +37,8 @@ from livesim.sim.profiles import InvalidConfig, UnknownProfile, resolve_config
 from livesim.sim.status import Action, SessionStatus, next_status
 
 RETRY_AFTER_S = 5
+# Used with fullmatch: "$" would also match before a trailing newline.
+_UUID = re.compile(r"[0-9a-fA-F]{8}(-[0-9a-fA-F]{4}){3}-[0-9a-fA-F]{12}")
 
 
 @dataclass(frozen=True)
@@ -162,13 +165,21 @@ async def control_session(db: Database, supervisor: Supervisor, settings: Settin
                    code="concurrent_change")
 
 
+def canonical_session_id(raw: str) -> str:
+    """A session id in canonical lowercase 8-4-4-4-12 form, or 404.
+
+    ``uuid.UUID`` would also take braces, URNs and bare hex, giving one session several
+    URLs; a malformed id is a 404 like a missing one, so it tells a caller nothing.
+    """
+    if not _UUID.fullmatch(raw):
+        raise NotFound("no such session", code="session_not_found")
+    return raw.lower()
+
+
 async def get_user_session(db: Database, user_id: str, session_id: str) -> asyncpg.Record:
     """The user's session, or 404 (another user's session is a 404 too)."""
-    try:
-        uuid.UUID(session_id)
-    except ValueError:
-        raise NotFound("no such session", code="session_not_found") from None
-    row = await db.run("get-user-session", id=session_id, user_id=user_id)
+    row = await db.run("get-user-session", id=canonical_session_id(session_id),
+                       user_id=user_id)
     if row is None:
         raise NotFound("no such session", code="session_not_found")
     return row
