@@ -25,6 +25,7 @@ MAX_STREAMS_PER_USER = "LIVESIM_MAX_STREAMS_PER_USER"
 SUBSCRIBER_BUFFER = "LIVESIM_SUBSCRIBER_BUFFER"
 DATA_DIR = "LIVESIM_DATA_DIR"
 TICKET_SECRET = "LIVESIM_TICKET_SECRET"
+LEASE_TTL_S = "LIVESIM_LEASE_TTL_S"
 
 AUTH_MODES = ("dev", "oidc")
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
@@ -77,7 +78,9 @@ class Settings:
     max_running_per_user: int = 20
     max_streams_per_user: int = 50
     # events buffered per live subscriber before it is switched to catching up from the DB
-    subscriber_buffer: int = 1024
+    subscriber_buffer: int = 1000
+    # how long a process that stops renewing its lease keeps its sessions
+    lease_ttl_s: float = 5.0
     data_dir: Path = PROJECT_ROOT / ".livesim"
     # key material for stream tickets; None: a random key per process (one process only)
     ticket_secret: str | None = field(default=None, repr=False)
@@ -102,7 +105,8 @@ class Settings:
             max_body_bytes=_int(env, MAX_BODY_BYTES, 64 * 1024 * 1024, minimum=1024),
             max_running_per_user=_int(env, MAX_RUNNING_PER_USER, 20, minimum=1),
             max_streams_per_user=_int(env, MAX_STREAMS_PER_USER, 50, minimum=1),
-            subscriber_buffer=_int(env, SUBSCRIBER_BUFFER, 1024, minimum=1),
+            subscriber_buffer=_int(env, SUBSCRIBER_BUFFER, 1000, minimum=1),
+            lease_ttl_s=_float(env, LEASE_TTL_S, 5.0, minimum=0.5),
             data_dir=Path(env.get(DATA_DIR) or PROJECT_ROOT / ".livesim"),
             ticket_secret=env.get(TICKET_SECRET) or None,
         )

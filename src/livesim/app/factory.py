@@ -11,7 +11,7 @@ from livesim.app.context import EXTENSION
 from livesim.app.errors import register_error_handlers
 from livesim.app.limits import EXTENSION as STREAMS
 from livesim.app.limits import StreamSlots
-from livesim.app.services import run_services
+from livesim.app.services import HEALTH, ServiceHealth, run_services
 from livesim.app.tickets import EXTENSION as TICKETS
 from livesim.app.tickets import build_ticket_book
 from livesim.config import Settings
@@ -31,10 +31,11 @@ def create_app(settings: Settings, database_url: str, *, schema: str | None = No
                                                 settings.auth_mode)
     app.extensions[STREAMS] = StreamSlots(settings.max_streams_per_user)
     cancel_services = trio.CancelScope()
+    service_health = app.extensions[HEALTH] = ServiceHealth()
 
     async def run_until_shutdown(*, task_status: trio.TaskStatus[object]) -> None:
         with cancel_services:
-            await run_services(settings, database_url, authenticator, schema=schema,
+            await run_services(settings, database_url, authenticator, service_health, schema=schema,
                                task_status=task_status)
 
     @app.before_serving

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from quart import Blueprint, Response, jsonify
+from quart import Blueprint, Response, current_app, jsonify
 
 from livesim.app.context import services
+from livesim.app.services import HEALTH, ServiceHealth
 from livesim.db.migrate import is_up_to_date
 from livesim.errors import ApiError, Unavailable
 
@@ -13,6 +14,12 @@ blueprint = Blueprint("health", __name__)
 
 @blueprint.get("/healthz")
 async def healthz() -> Response:
+    # Alive = the background services run (an outage of the database is not death:
+    # they ride it out; /readyz tells whether the database answers).
+    health: ServiceHealth = current_app.extensions[HEALTH]
+    if health.failed.is_set():
+        raise Unavailable("the background services died; the process is exiting",
+                          code="services_failed")
     return jsonify({"status": "ok"})
 
 

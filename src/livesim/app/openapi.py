@@ -16,7 +16,7 @@ from quart import Blueprint, Response, jsonify
 from livesim.app.context import services
 from livesim.app.validation import MAX_SEQ
 from livesim.sim.candles import TIMEFRAMES
-from livesim.sim.status import Action, SessionStatus
+from livesim.status import Action, SessionStatus
 
 blueprint = Blueprint("openapi", __name__)
 

@@ -35,7 +35,7 @@ from livesim.runner.lifecycle import (
 )
 from livesim.runner.pacing import parse_speed
 from livesim.sim.candles import timeframe_ms
-from livesim.sim.status import Action
+from livesim.status import Action
 
 blueprint = Blueprint("sessions", __name__)
 

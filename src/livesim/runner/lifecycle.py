@@ -17,12 +17,13 @@ from dataclasses import dataclass
 from typing import Any
 
 import asyncpg
+import trio
 
 from livesim.config import Settings
 from livesim.db.bridge import Database
 from livesim.errors import CandleGaps, Conflict, InvalidInput, NotFound, TooManyRequests
 from livesim.eventlog import record_from_event
-from livesim.market.store import CandleSet, load_candles
+from livesim.market.store import load_candles
 from livesim.runner.pacing import (
     Speed,
     parse_speed,
@@ -30,13 +31,15 @@ from livesim.runner.pacing import (
     speed_to_json,
     speed_to_text,
 )
-from livesim.runner.store import insert_records
+from livesim.runner.session import SessionPlan, opening_record
 from livesim.runner.supervisor import Supervisor
 from livesim.sim.events import SessionFailed, canonical_json
 from livesim.sim.profiles import InvalidConfig, UnknownProfile, resolve_config
-from livesim.sim.status import Action, SessionStatus, next_status
+from livesim.status import LIVE_VALUES, TERMINAL, Action, SessionStatus, next_status
 
 RETRY_AFTER_S = 5
+# How long a stop request waits for the runner to write session_stopped.
+STOP_WAIT_S, STOP_POLL_S = 3.0, 0.02
 # Used with fullmatch: "$" would also match before a trailing newline.
 _UUID = re.compile(r"[0-9a-fA-F]{8}(-[0-9a-fA-F]{4}){3}-[0-9a-fA-F]{12}")
 
@@ -72,7 +75,12 @@ class Created:
 async def create_session(db: Database, supervisor: Supervisor, settings: Settings,
                          user_id: str, request: CreateRequest,
                          idempotency_key: str | None) -> Created:
-    """Validate, write and start a session; a retried idempotent create returns the first."""
+    """Validate, write and start a session; a retried idempotent create returns the first.
+
+    The row, its owner and its first event are one statement: a create that does not
+    answer leaves nothing, or a session that runs (here, or adopted once its lease runs
+    out if this process dies before it starts it).
+    """
     if idempotency_key is not None:
         existing = await db.run("get-session-by-idempotency-key", user_id=user_id,
                                 idempotency_key=idempotency_key)
@@ -82,29 +90,49 @@ async def create_session(db: Database, supervisor: Supervisor, settings: Setting
         resolve_config(request.profile_slug, request.config)
     except UnknownProfile as error:
         raise InvalidInput(str(error), code="unknown_profile",
-                           details={"field": "profileSlug", "valid": error.valid}) from error
+                           details=[{"field": "profileSlug",
+                                     "message": f"must be one of {', '.join(error.valid)}"}]
+                           ) from error
     except InvalidConfig as error:
         raise InvalidInput("the config is invalid", code="invalid_config",
                            details=error.details) from error
-    live = await db.run("count-user-live-sessions", user_id=user_id)
+    live = await db.run("count-user-live-sessions", user_id=user_id, live=LIVE_VALUES)
     if live >= settings.max_running_per_user:
         raise TooManyRequests(
             f"at most {settings.max_running_per_user} live sessions per user; stop one first",
             code="too_many_sessions", headers={"Retry-After": str(RETRY_AFTER_S)})
     candle_set = await load_candles(db, request.symbol, request.timeframe, request.start_ms,
                                     request.end_ms, max_candles=settings.max_candles_per_session)
+    session_id = str(uuid.uuid4())
     failing = bool(candle_set.gaps) and request.gap_policy == "fail"
-    row = await _insert(db, user_id, request, idempotency_key, candle_set, failing)
+    plan = SessionPlan(session_id=session_id, profile_slug=request.profile_slug,
+                       symbol=request.symbol, timeframe=request.timeframe,
+                       start_ms=request.start_ms, end_ms=request.end_ms, config=request.config,
+                       gap_policy=request.gap_policy, candles=candle_set.candles,
+                       gaps=candle_set.gaps)
+    failure = {"code": "candle_gaps", "gaps": candle_set.gaps} if failing else None
+    first = (record_from_event(1, SessionFailed(ts=request.start_ms, error=failure))
+             if failure is not None else opening_record(plan))
+    row = await db.run(
+        "create-session", id=session_id, user_id=user_id,
+        profile_slug=request.profile_slug, symbol=request.symbol,
+        timeframe=request.timeframe, start_ms=request.start_ms, end_ms=request.end_ms,
+        speed=speed_to_text(request.speed), config=canonical_json(request.config),
+        gap_policy=request.gap_policy, candle_count=len(candle_set.candles),
+        status=SessionStatus.FAILED if failing else SessionStatus.RUNNING,
+        error=None if failure is None else json.dumps(failure),
+        idempotency_key=idempotency_key, request_hash=request.digest(),
+        owner=None if failing else supervisor.process_id,
+        event_ts=first.ts, event_type=first.type, event_payload=first.payload_json)
     if row is None:  # an identical request with the same key won the race
         existing = await db.run("get-session-by-idempotency-key", user_id=user_id,
                                 idempotency_key=idempotency_key)
         return Created(_same_request(existing, request), new=False)
     if failing:
         raise CandleGaps(f"the market has {len(candle_set.gaps)} gap(s) in the range",
-                         details={"sessionId": str(row["id"]), "gaps": candle_set.gaps})
-    await supervisor.start_session(row, candle_set)
-    fresh = await db.run("get-session", id=row["id"])
-    return Created(fresh, new=True)
+                         details={"sessionId": session_id, "gaps": candle_set.gaps})
+    await supervisor.start_created(row, plan)
+    return Created(row, new=True)
 
 
 def _same_request(existing: asyncpg.Record, request: CreateRequest) -> asyncpg.Record:
@@ -115,54 +143,56 @@ def _same_request(existing: asyncpg.Record, request: CreateRequest) -> asyncpg.R
     return existing
 
 
-async def _insert(db: Database, user_id: str, request: CreateRequest,
-                  idempotency_key: str | None, candle_set: CandleSet,
-                  failing: bool) -> asyncpg.Record | None:
-    error = {"code": "candle_gaps", "gaps": candle_set.gaps} if failing else None
-    session_id = str(uuid.uuid4())
-    async with db.transaction() as tx:
-        row = await tx.run(
-            "insert-session", id=session_id, user_id=user_id,
-            profile_slug=request.profile_slug, symbol=request.symbol,
-            timeframe=request.timeframe, start_ms=request.start_ms, end_ms=request.end_ms,
-            speed=speed_to_text(request.speed), config=canonical_json(request.config),
-            gap_policy=request.gap_policy, candle_count=len(candle_set.candles),
-            status=SessionStatus.FAILED if failing else SessionStatus.CREATED,
-            error=None if error is None else json.dumps(error),
-            idempotency_key=idempotency_key, request_hash=request.digest())
-        if row is not None and error is not None:
-            failed = SessionFailed(ts=request.start_ms, error=error)
-            await insert_records(tx, session_id, [record_from_event(1, failed)])
-    return row
-
-
 async def control_session(db: Database, supervisor: Supervisor, settings: Settings,
                           user_id: str, session_id: str, action: Action,
                           speed: object = None) -> asyncpg.Record:
-    """Apply a control action; a repeat is a no-op, a senseless one a 409."""
+    """Apply a control action; a repeat is a no-op, a senseless one a 409.
+
+    Pause and resume are the client's to write; a stop is a request that the owning
+    runner carries out (it writes ``stopped`` with ``session_stopped``), so this waits
+    a moment for it and answers with the session as it then stands.
+    """
     row = await get_user_session(db, user_id, session_id)
     for _attempt in range(3):  # a concurrent change of status: re-read and decide again
         status = SessionStatus(row["status"])
-        target = next_status(status, action)
+        target = next_status(status, action, stop_requested=row["stop_requested"])
         if action is Action.SPEED:
             try:
                 new_speed = parse_speed(speed, settings.max_speed)
             except ValueError as error:
                 raise InvalidInput(str(error), code="invalid_speed",
-                                   details={"field": "speed"}) from error
-            updated = await db.run("set-session-speed", id=session_id,
-                                   speed=speed_to_text(new_speed))
+                                   details=[{"field": "speed", "message": str(error)}]
+                                   ) from error
+            updated = await db.run("set-session-speed", id=row["id"],
+                                   speed=speed_to_text(new_speed), live=LIVE_VALUES)
+        elif action is Action.STOP:
+            updated = row if status in TERMINAL or row["stop_requested"] else await db.run(
+                "request-stop", id=row["id"], live=LIVE_VALUES)
         elif target == status:
             updated = row
         else:
-            updated = await db.run("set-session-status", id=session_id, status=target.value,
-                                   error=None, from_statuses=[status.value])
+            updated = await db.run("set-session-status", id=row["id"], status=target.value,
+                                   from_statuses=[status.value])
         if updated is not None:
-            await supervisor.control(updated)
+            if SessionStatus(updated["status"]) not in TERMINAL:
+                await supervisor.control(updated)
+            if action is Action.STOP:
+                return await _wait_ended(db, user_id, str(row["id"]), updated)
             return updated
         row = await get_user_session(db, user_id, session_id)
     raise Conflict("the session changed status while the control was applied; try again",
                    code="concurrent_change")
+
+
+async def _wait_ended(db: Database, user_id: str, session_id: str,
+                      row: asyncpg.Record) -> asyncpg.Record:
+    # The owner ends the session at its next candle boundary, within milliseconds when
+    # it is alive; a session whose owner is gone ends when it is adopted.
+    with trio.move_on_after(STOP_WAIT_S):
+        while SessionStatus(row["status"]) not in TERMINAL:
+            await trio.sleep(STOP_POLL_S)
+            row = await get_user_session(db, user_id, session_id)
+    return row
 
 
 def canonical_session_id(raw: str) -> str:
