@@ -39,7 +39,8 @@ async def server_process(url: str, port: int, **settings: str) -> AsyncIterator[
            "LIVESIM_LEASE_TTL_S": LEASE_TTL_S, **settings}
     # LIVESIM_TEST_SERVER_LOG=FILE keeps the servers' output, for a failing test
     log_path = os.environ.get("LIVESIM_TEST_SERVER_LOG")
-    log = open(log_path, "a") if log_path else subprocess.DEVNULL  # noqa: SIM115
+    log = (os.open(log_path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644) if log_path
+           else subprocess.DEVNULL)
     process = await trio.lowlevel.open_process(
         [sys.executable, "-m", "livesim", "serve"], env=env, stdout=log, stderr=log)
     try:

@@ -71,7 +71,7 @@ class Database(Executor):
         try:
             result: T = await trio_asyncio.aio_as_trio(fn, loop=self.loop)(*args)
         except (asyncpg.PostgresError, asyncpg.InterfaceError, asyncpg.InternalClientError,
-                OSError, asyncio.TimeoutError, asyncio.CancelledError) as error:
+                OSError, TimeoutError, asyncio.CancelledError) as error:
             # (asyncio.CancelledError here is asyncpg cancelling its own work on a broken
             # connection: a cancel of ours arrives as trio.Cancelled instead.)
             if is_transient(error):

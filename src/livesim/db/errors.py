@@ -23,7 +23,7 @@ TRANSIENT_SQLSTATE_PREFIXES = ("08", "57P", "53", "40001", "40P01")
 def is_transient(error: BaseException) -> bool:
     """True when retrying the same statement later may succeed."""
     if isinstance(error, OSError | asyncpg.InterfaceError | asyncpg.InternalClientError
-                  | asyncio.TimeoutError | asyncio.CancelledError):
+                  | TimeoutError | asyncio.CancelledError):
         # a dropped or broken connection, or asyncpg giving up on one
         return True
     sqlstate = getattr(error, "sqlstate", None)
