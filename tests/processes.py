@@ -46,6 +46,8 @@ async def server_process(url: str, port: int, **settings: str) -> AsyncIterator[
     try:
         yield process
     finally:
+        if log_path:
+            os.close(log)
         if process.returncode is None:
             process.send_signal(signal.SIGCONT)  # a test may have frozen it
             process.terminate()
