@@ -53,7 +53,8 @@ class Server:
         await eventually(lambda: ready(self.client), within_s=60)
 
     async def kill(self) -> None:
-        assert self.process is not None and self._scope is not None
+        assert self.process is not None
+        assert self._scope is not None
         self.process.send_signal(signal.SIGKILL)
         await self._scope.aclose()
 
@@ -125,7 +126,8 @@ async def soak(minutes: float, seed: int) -> int:
                     if final["status"] == "finished":
                         assert events == reference
                     else:
-                        assert final["status"] == "stopped" and session_id in stop_requested
+                        assert final["status"] == "stopped"
+                        assert session_id in stop_requested
                         assert events[:-1] == reference[:len(events) - 1]
                 except AssertionError as error:
                     mismatches += 1
