@@ -4,23 +4,24 @@ from __future__ import annotations
 
 from quart import Blueprint, Response, jsonify
 
-from livesim.app.context import services
+from livesim.app import api
+from livesim.app.state import app_state
 from livesim.db.migrate import is_up_to_date
 from livesim.errors import ApiError, Unavailable
 
 blueprint = Blueprint("health", __name__)
 
 
-@blueprint.get("/healthz")
+@api.HEALTHZ.route(blueprint)
 async def healthz() -> Response:
     return jsonify({"status": "ok"})
 
 
-@blueprint.get("/readyz")
+@api.READYZ.route(blueprint)
 async def readyz() -> Response:
     # Ready = the database answers and every migration on disk is applied.
     try:
-        up_to_date = await is_up_to_date(services().db)
+        up_to_date = await is_up_to_date(app_state().services.db)
     except ApiError as error:
         raise Unavailable("the database is unreachable", code="database_unavailable") from error
     if not up_to_date:

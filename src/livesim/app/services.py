@@ -12,7 +12,6 @@ from dataclasses import dataclass
 
 import trio
 
-from livesim.app.auth import Authenticator
 from livesim.bus.fanout import Fanout
 from livesim.config import Settings
 from livesim.db.bridge import Database, open_database
@@ -26,10 +25,9 @@ class Services:
     db: Database
     fanout: Fanout
     supervisor: Supervisor
-    authenticator: Authenticator
 
 
-async def run_services(settings: Settings, database_url: str, authenticator: Authenticator,
+async def run_services(settings: Settings, database_url: str,
                        *, schema: str | None = None,
                        task_status: trio.TaskStatus[Services] = trio.TASK_STATUS_IGNORED
                        ) -> None:
@@ -39,5 +37,5 @@ async def run_services(settings: Settings, database_url: str, authenticator: Aut
         async with trio.open_nursery() as nursery:
             supervisor = await nursery.start(Supervisor(db, fanout).run)
             nursery.start_soon(fanout.run_heartbeat, settings.heartbeat_s)
-            task_status.started(Services(settings, db, fanout, supervisor, authenticator))
+            task_status.started(Services(settings, db, fanout, supervisor))
             await trio.sleep_forever()
