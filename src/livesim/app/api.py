@@ -226,6 +226,7 @@ CREATE_SESSION = Operation(
                                                   "again (200); another body: 409.")},
     responses={201: Reply("Created and started.", SESSION),
                200: Reply("An idempotent retry: the original session.", SESSION),
+               404: Reply("No candles for the market in the range (no_candles).", ERROR),
                409: Reply("Idempotency-Key reused with another body.", ERROR),
                413: Reply("Body larger than the limit.", ERROR),
                422: Reply("The range has candle gaps (gapPolicy fail); error.gaps lists "
@@ -258,7 +259,12 @@ STREAM = Operation(
     headers={"Last-Event-ID": Param(Integer(0, MAX_SEQ - 1),
                                     description="Resume after this seq (wins over "
                                                 "fromSeq).")},
-    responses={200: Reply("The stream.", Shape(_STR), media_type="text/event-stream"),
+    responses={200: Reply("The stream: one object per event.", Shape(_obj({
+        "id": {"type": "string", "description": "The seq."},
+        "event": {"type": "string", "description": "The event's type."},
+        "data": {"type": "string", "description": "The event as JSON: seq, ts, type, "
+                                                  "payload."}})),
+        media_type="text/event-stream"),
                204: Reply("The session is over and nothing is newer."),
                429: Reply("Too many open streams; see Retry-After.", ERROR,
                           headers=("Retry-After",))})

@@ -19,8 +19,9 @@ reads them back (:func:`constraints`) and checks the document against them.
 
 Rules that apply everywhere:
 
-- ``true`` is not a number and ``1.0`` is not a whole number; a number of any size is
-  compared exactly (never through ``float()``, which overflows at 1e309);
+- ``true`` is not a number, ``1.5`` is not a whole number (``1.0`` is, as in JSON
+  Schema, and becomes ``1``); a number of any size is compared exactly (never through
+  ``float()``, which overflows at 1e309);
 - unknown body fields and query parameters are errors, not silently ignored typos.
 """
 
@@ -56,8 +57,18 @@ def _num(value: float | None) -> int | float | None:
 
 
 def is_integer(value: Any) -> bool:
-    """A JSON whole number: an ``int`` that is not a ``bool``."""
+    """A JSON whole number: an ``int`` that is not a ``bool``, or a float with no fraction
+    (JSON, like JSON Schema's ``integer``, does not tell ``5`` from ``5.0``)."""
+    if isinstance(value, float):
+        return math.isfinite(value) and value.is_integer()
     return isinstance(value, int) and not isinstance(value, bool)
+
+
+def normalised(rule: Rule, value: Any) -> Any:
+    """``value`` in the form the server works with: a whole ``5.0`` becomes ``5``."""
+    if isinstance(rule, Integer) and isinstance(value, float):
+        return int(value)
+    return value
 
 
 class Rule(Protocol):
@@ -333,7 +344,7 @@ class Body:
     def parse(self, body: Mapping[str, Any], settings: Settings) -> dict[str, Any]:
         """``body`` as a dict when every field passes, else one 400 listing each problem."""
         self.problems(body, settings).raise_if_any(self.message, self.code)
-        return dict(body)
+        return {name: normalised(self.fields[name].rule, value) for name, value in body.items()}
 
     def schema(self, settings: Settings) -> Schema:
         paired = {name for pair in self.exclusive for name in pair}
@@ -377,7 +388,7 @@ class Param:
         message = self.rule.check(value, settings)
         if message is not None:
             raise ValueError(message)
-        return value
+        return normalised(self.rule, value)
 
 
 def parse_query(args: QueryArgs, params: Mapping[str, Param], settings: Settings, *,

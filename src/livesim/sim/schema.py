@@ -79,6 +79,8 @@ class KeySpec:
         # bool is an int subclass in Python; a JSON true is never a number here.
         if isinstance(value, bool) or not isinstance(value, int | float):
             return value, f"must be {'an integer' if self.kind == 'integer' else 'a number'}"
+        if self.kind == "integer" and isinstance(value, float) and value.is_integer():
+            value = int(value)  # JSON does not tell 5 from 5.0 (nor does JSON Schema)
         if self.kind == "integer" and not isinstance(value, int):
             return value, "must be an integer"
         if isinstance(value, float) and not math.isfinite(value):
