@@ -12,7 +12,7 @@ import trio
 from hypercorn.config import Config
 
 from livesim.app import create_app
-from livesim.app.services import HEALTH, ServiceHealth
+from livesim.app.state import state_of
 from livesim.config import Settings
 from livesim.db.bridge import open_database
 from livesim.db.migrate import migrate
@@ -82,7 +82,7 @@ async def serve(settings: Settings, url: str, *, demo: bool = False,
     if demo:
         await seed_demo(url)
     app = create_app(settings, url)
-    health: ServiceHealth = app.extensions[HEALTH]
+    health = state_of(app).health
     await hypercorn.trio.serve(app, hypercorn_config(settings),
                                shutdown_trigger=partial(_until_signal_or, health.failed),
                                task_status=task_status)

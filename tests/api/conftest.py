@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from functools import partial
-from typing import Any, cast
+from typing import Any
 
 import httpx
 import hypercorn.trio
@@ -16,6 +16,7 @@ from quart_trio import QuartTrio
 
 from livesim.app import create_app
 from livesim.app.services import Services
+from livesim.app.state import state_of
 from livesim.config import Settings
 from livesim.db.bridge import Database
 from livesim.market.store import upsert_candles
@@ -40,7 +41,7 @@ class Server:
 
     @property
     def services(self) -> Services:
-        return cast("Services", self.app.extensions["livesim"])
+        return state_of(self.app).services
 
     def client(self, user: str = "alice", **kwargs: Any) -> httpx.AsyncClient:
         return httpx.AsyncClient(base_url=self.url, headers={"X-Dev-User": user},

@@ -64,8 +64,10 @@ async def test_control_speed_then_resume_finished_is_409(client: httpx.AsyncClie
         conflict = await control(client, session_id, action)
         assert conflict.status_code == 409
         assert "finished" in conflict.json()["error"]["message"]
-    bad_speed = await control(client, session_id, "speed", speed=0)
-    assert bad_speed.status_code == 409  # a finished session has no speed to change
+    late_speed = await control(client, session_id, "speed", speed=5)
+    assert late_speed.status_code == 409  # a finished session has no speed to change
+    # the body is checked before the session's status: a bad speed is a 400 either way
+    assert (await control(client, session_id, "speed", speed=0)).status_code == 400
 
 
 async def test_control_bad_requests_are_400(client: httpx.AsyncClient) -> None:

@@ -4,11 +4,21 @@ The fuzz run serves the app in OIDC mode against the test issuer and sends every
 operation of ``/openapi.json`` generated requests (valid and invalid by the schema)
 with a valid token, on random session ids and on real ones.  No answer may be a 5xx,
 and afterwards every ``sim_sessions`` row must agree with its events.
+
+It is also the contract's two-way check:
+
+- negative phase (requests the document forbids): never a 2xx, so every constraint the
+  document states is enforced;
+- positive phase (requests the document allows): never a 400 for a reason the document
+  does not state (only the cross-field codes it lists, or a field whose rule a domain
+  function decides, such as an ISO time), so every enforced constraint is documented; and
+  each answer's status, media type and body match the document.
 """
 
 from __future__ import annotations
 
 import os
+import re
 import time
 from collections import Counter
 from collections.abc import AsyncIterator
@@ -24,8 +34,9 @@ import trio
 from hypothesis import strategies as st
 from schemathesis import GenerationMode
 
-from livesim.app import create_app
-from livesim.app.openapi import build_document
+from livesim.app import api, create_app
+from livesim.app.contract import Checked
+from livesim.app.openapi import app_operations, build_document
 from livesim.config import Settings
 from livesim.db.bridge import Database
 from tests.api.conftest import TEST_SETTINGS, Server
@@ -42,7 +53,8 @@ schemathesis.openapi.media_type(
 
 
 def _openapi_path(rule: str) -> str:
-    return rule.replace("<", "{").replace(">", "}")
+    # <session:session_id> -> {session_id}
+    return re.sub(r"<(?:\w+:)?(\w+)>", r"{\1}", rule)
 
 
 def test_openapi_every_route_is_documented_and_nothing_else() -> None:
@@ -51,7 +63,7 @@ def test_openapi_every_route_is_documented_and_nothing_else() -> None:
               for rule in app.url_map.iter_rules()
               if not rule.rule.startswith("/static/")  # Quart's default, serves nothing
               for method in (rule.methods or set()) & METHODS}
-    paths = build_document(TEST_SETTINGS.max_speed)["paths"]
+    paths = build_document(app, TEST_SETTINGS)["paths"]
     documented = {(path, method) for path, item in paths.items() for method in item}
     assert routes - documented == set(), "routes missing from the OpenAPI document"
     assert documented - routes == set(), "documented operations with no route"
@@ -147,6 +159,40 @@ class Tally:
 
     statuses: Counter[int] = field(default_factory=Counter)
     failures: list[str] = field(default_factory=list)
+    by_mode: Counter[str] = field(default_factory=Counter)
+
+
+def _domain_checked_fields() -> set[str]:
+    """Fields whose rule a domain function decides beyond what JSON Schema can say."""
+    app = create_app(TEST_SETTINGS, "postgresql://unused")
+    return {name for operation in app_operations(app) if operation.body is not None
+            for name, spec in operation.body.fields.items() if isinstance(spec.rule, Checked)}
+
+
+DOMAIN_CHECKED = _domain_checked_fields()
+
+
+def contract_failure(mode: GenerationMode, response: requests.Response) -> str | None:
+    """A positive-phase 400 for a reason the document does not state, if this is one."""
+    if mode is GenerationMode.POSITIVE and response.status_code == 400:
+        error = response.json()["error"]
+        fields = {detail["field"] for detail in error["details"]}
+        if error["code"] in api.CROSS_FIELD_CODES or fields <= DOMAIN_CHECKED:
+            return None
+        return f"refused a request the document allows: {error}"
+    return None
+
+
+# What each phase's answers must satisfy besides "no 5xx".  negative_data_rejection is
+# schemathesis' own: it re-checks that the request *as sent* breaks the schema (a
+# mutation the client library drops, such as an empty-named query parameter, does not
+# count) and then wants a 4xx.
+PHASE_CHECKS = {
+    GenerationMode.POSITIVE: [schemathesis.checks.status_code_conformance,
+                              schemathesis.checks.content_type_conformance,
+                              schemathesis.checks.response_schema_conformance],
+    GenerationMode.NEGATIVE: [schemathesis.checks.negative_data_rejection],
+}
 
 
 def fuzz(document: dict[str, Any], base_url: str, token: str,
@@ -166,11 +212,11 @@ def fuzz(document: dict[str, Any], base_url: str, token: str,
             for path_parameters in variants:
                 strategy = operation.as_strategy(generation_mode=mode, headers=headers,
                                                  path_parameters=path_parameters)
-                _run(strategy, base_url, tally)
+                _run(strategy, base_url, tally, mode)
     return tally
 
 
-def _run(strategy: Any, base_url: str, tally: Tally) -> None:
+def _run(strategy: Any, base_url: str, tally: Tally, mode: GenerationMode) -> None:
 
     @hypothesis.settings(max_examples=EXAMPLES, deadline=None, database=None,
                          derandomize=True, suppress_health_check=list(hypothesis.HealthCheck),
@@ -186,9 +232,23 @@ def _run(strategy: Any, base_url: str, tally: Tally) -> None:
             tally.failures.append(f"{case.method} {case.formatted_path}: {error!r}")
             return
         tally.statuses[response.status_code] += 1
+        tally.by_mode[f"{mode.value} {response.status_code // 100}xx"] += 1
         if response.status_code >= 500:
             tally.failures.append(f"{case.method} {case.formatted_path} -> "
                             f"{response.status_code}: {response.text[:300]}")
+            return
+        broken = contract_failure(mode, response)
+        if broken is not None:
+            tally.failures.append(f"{mode.value} {case.method} {case.formatted_path}: "
+                                  f"{broken} <- {case.query} {case.body!r}")
+            return
+        if True:
+            try:
+                case.validate_response(response, checks=PHASE_CHECKS[mode])
+            except BaseExceptionGroup as error:  # schemathesis' group of its Failures
+                tally.failures.append(f"{mode.value} {case.method} {case.formatted_path}: "
+                                      f"{'; '.join(str(e) for e in error.exceptions)[:400]} "
+                                      f"<- {case.query} {case.body!r}")
 
     try:
         one()
@@ -242,6 +302,9 @@ async def test_fuzz_openapi_with_valid_token_finds_no_server_error(
         document = (await api.get("/openapi.json")).json()
         tally = await trio.to_thread.run_sync(
             fuzz, document, server.url, token, {"finished": finished, "running": running})
+        print(dict(tally.by_mode))
+        for failure in tally.failures:
+            print("FAILURE", failure[:700])
         assert tally.failures == []
         # It really ran: many requests, and both accepted and refused ones.
         assert sum(tally.statuses.values()) > 10 * len(document["paths"])

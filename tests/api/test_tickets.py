@@ -9,7 +9,7 @@ import pytest
 from httpx_sse import aconnect_sse
 
 from livesim.app.limits import StreamSlots
-from livesim.app.tickets import TicketBook
+from livesim.app.ticketbook import TicketBook
 from livesim.config import Settings
 from livesim.errors import TooManyRequests, Unauthorized
 from tests.api.conftest import TEST_SETTINGS, Server

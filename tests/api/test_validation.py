@@ -1,4 +1,4 @@
-"""The hostile-input helpers: pure, synchronous, one behaviour per test."""
+"""The declaration layer and the JSON pre-checks: pure, synchronous, one behaviour per test."""
 
 from __future__ import annotations
 
@@ -8,44 +8,42 @@ from typing import Any
 import pytest
 from werkzeug.datastructures import MultiDict
 
-from livesim.app.validation import (
-    MAX_JSON_DEPTH,
+from livesim.app.api import SYMBOL_RULE, TIMEFRAME
+from livesim.app.contract import (
+    AnyObject,
+    Body,
     Field,
+    Integer,
+    Number,
+    OneOf,
+    Param,
     Problems,
-    boolean,
-    check_fields,
-    enum_param,
-    int_param,
-    integer,
-    json_object,
-    number,
-    one_of,
-    parse_json_object,
+    String,
     parse_query,
-    session_id,
-    string,
-    symbol,
-    symbol_param,
-    timeframe,
-    timeframe_param,
-    validate_body,
 )
-from livesim.errors import InvalidInput, NotFound
+from livesim.app.operation import SessionIdConverter
+from livesim.app.validation import MAX_JSON_DEPTH, parse_json_object
+from livesim.config import Settings
+from livesim.errors import InvalidInput
 
-SESSION_FIELDS = {
-    "symbol": Field(symbol(), required=True),
-    "timeframe": Field(timeframe(), required=True),
-    "startMs": Field(integer(0, 10**15), required=True),
-    "speed": Field(number(1, 200)),
-    "fractional": Field(boolean()),
-    "config": Field(json_object()),
-}
+SETTINGS = Settings(auth_mode="dev")
+SESSION = Body("Session", {
+    "symbol": Field(SYMBOL_RULE, required=True),
+    "timeframe": Field(TIMEFRAME, required=True),
+    "startMs": Field(Integer(0, 10**15), required=True),
+    "speed": Field(Number(1, 200)),
+    "config": Field(AnyObject(100)),
+})
 
 
 def details(error: pytest.ExceptionInfo[InvalidInput]) -> list[dict[str, str]]:
     assert error.value.status == 400
-    result: list[dict[str, str]] = error.value.details
-    return result
+    return [dict(item) for item in error.value.field_details]
+
+
+def check(rule: Any, value: Any) -> str | None:
+    message: str | None = rule.check(value, SETTINGS)
+    return message
 
 
 # ---- JSON bodies ------------------------------------------------------------------
@@ -92,64 +90,67 @@ def test_parse_json_object_nesting_at_limit_is_accepted() -> None:
 
 @pytest.mark.parametrize("value", [0, 5, 10])
 def test_integer_in_range_passes(value: int) -> None:
-    assert integer(0, 10)(value) is None
+    assert check(Integer(0, 10), value) is None
 
 
-@pytest.mark.parametrize("value", [-1, 11, True, False, 1.0, "5", None, [], {}])
+@pytest.mark.parametrize("value", [-1, 11, True, False, 1.5, 1e300, "5", None, [], {}, 10**400])
 def test_integer_out_of_range_or_wrong_type_fails(value: Any) -> None:
-    assert integer(0, 10)(value) == "must be a whole number from 0 to 10"
+    assert check(Integer(0, 10), value) == "must be a whole number from 0 to 10"
 
 
 @pytest.mark.parametrize("value", [1, 1.5, 200, 200.0])
 def test_number_in_range_passes(value: float) -> None:
-    assert number(1, 200)(value) is None
+    assert check(Number(1, 200), value) is None
 
 
-@pytest.mark.parametrize("value", [True, 0.99, 200.01, float("nan"), float("inf"), "7", None])
-def test_number_bool_nan_or_out_of_range_fails(value: Any) -> None:
-    assert number(1, 200)(value) == "must be a number from 1 to 200"
+@pytest.mark.parametrize("value", [True, 0.99, 200.01, float("nan"), float("inf"), "7", None,
+                                   10**309, -(10**400)])
+def test_number_bool_nan_huge_or_out_of_range_fails(value: Any) -> None:
+    assert check(Number(1, 200), value) == "must be a number from 1 to 200"
 
 
-def test_boolean_accepts_only_json_booleans() -> None:
-    check = boolean()
-    assert check(True) is None
-    assert check(False) is None
-    assert all(check(v) == "must be true or false" for v in (0, 1, "true", None))
+def test_number_bound_from_settings_is_read_at_check_time() -> None:
+    rule = Number(1, lambda settings: settings.max_speed)
+    assert rule.check(300, SETTINGS.with_changes(max_speed=500.0)) is None
+    assert rule.check(300, SETTINGS) == "must be a number from 1 to 200"
+    assert rule.schema(SETTINGS) == {"type": "number", "minimum": 1, "maximum": 200}
 
 
 def test_string_length_and_pattern_are_checked() -> None:
-    check = string(max_length=5, pattern=re.compile(r"[a-z]+"), hint="lowercase, 1-5")
-    assert check("abc") is None
-    assert all(check(v) == "lowercase, 1-5" for v in ("", "abcdef", "ABC", "abc\n", 5, None))
+    rule = String(max_length=5, pattern=re.compile(r"[a-z]+"), hint="lowercase, 1-5")
+    assert check(rule, "abc") is None
+    assert all(check(rule, v) == "lowercase, 1-5" for v in ("", "abcdef", "ABC", "abc\n", 5))
+    assert rule.schema(SETTINGS)["pattern"] == "^(?:[a-z]+)$"
 
 
 def test_one_of_lists_the_allowed_values() -> None:
-    check = one_of(["fail", "skip"])
-    assert check("skip") is None
-    assert check("SKIP") == "must be one of fail, skip"
-    assert check(["fail"]) == "must be one of fail, skip"
+    rule = OneOf(("fail", "skip"))
+    assert check(rule, "skip") is None
+    assert check(rule, "SKIP") == "must be one of fail, skip"
+    assert check(rule, ["fail"]) == "must be one of fail, skip"
 
 
-def test_json_object_rejects_lists_and_too_many_keys() -> None:
-    check = json_object(max_keys=2)
-    assert check({"a": 1}) is None
-    assert check([]) is not None
-    assert check({"a": 1, "b": 2, "c": 3}) == "must be an object with at most 2 keys"
+def test_any_object_rejects_lists_and_too_many_keys() -> None:
+    rule = AnyObject(max_keys=2)
+    assert check(rule, {"a": 1}) is None
+    assert check(rule, []) is not None
+    assert check(rule, {"a": 1, "b": 2, "c": 3}) == "must be an object with at most 2 keys"
 
 
 @pytest.mark.parametrize("value", ["BTCUSDT", "EUR/USD", "BRK.B", "es:F", "a" * 32])
 def test_symbol_well_formed_passes(value: str) -> None:
-    assert symbol()(value) is None
+    assert check(SYMBOL_RULE, value) is None
 
 
-@pytest.mark.parametrize("value", ["", "-BTC", "BTC USDT", "BTC\n", "a" * 33, "ß", 42, None])
+@pytest.mark.parametrize("value", ["", "-BTC", "BTC USDT", "BTC\n", "a" * 33, "ß", "٣", 42,
+                                   None])
 def test_symbol_malformed_fails(value: Any) -> None:
-    assert symbol()(value) is not None
+    assert check(SYMBOL_RULE, value) is not None
 
 
 def test_timeframe_unknown_lists_valid_ones() -> None:
-    assert timeframe()("1h") is None
-    message = timeframe()("7m")
+    assert check(TIMEFRAME, "1h") is None
+    message = check(TIMEFRAME, "7m")
     assert message is not None
     assert "1m" in message
     assert "1d" in message
@@ -158,9 +159,9 @@ def test_timeframe_unknown_lists_valid_ones() -> None:
 # ---- bodies -----------------------------------------------------------------------
 
 
-def test_check_fields_lists_every_problem_in_stable_order() -> None:
+def test_body_lists_every_problem_in_stable_order() -> None:
     body = {"symbol": "BTC USDT", "startMs": True, "speed": "fast", "zzz": 1, "aaa": 2}
-    problems = check_fields(body, SESSION_FIELDS)
+    problems = SESSION.problems(body, SETTINGS)
     assert problems.items == [
         {"field": "aaa", "message": "unknown field"},
         {"field": "zzz", "message": "unknown field"},
@@ -171,20 +172,33 @@ def test_check_fields_lists_every_problem_in_stable_order() -> None:
     ]
 
 
-def test_validate_body_valid_returns_copy() -> None:
+def test_body_valid_returns_copy() -> None:
     body = {"symbol": "BTCUSDT", "timeframe": "1m", "startMs": 0, "config": {}}
-    result = validate_body(body, SESSION_FIELDS)
+    result = SESSION.parse(body, SETTINGS)
     assert result == body
     assert result is not body
 
 
-def test_validate_body_invalid_raises_with_details() -> None:
+def test_body_invalid_raises_with_its_code_and_details() -> None:
+    body = Body("X", SESSION.fields, message="bad session", code="invalid_session")
     with pytest.raises(InvalidInput) as caught:
-        validate_body({"symbol": "x"}, SESSION_FIELDS, message="bad session",
-                      code="invalid_session")
+        body.parse({"symbol": "x"}, SETTINGS)
     assert caught.value.code == "invalid_session"
     assert caught.value.message == "bad session"
     assert [d["field"] for d in details(caught)] == ["timeframe", "startMs"]
+
+
+def test_body_exclusive_pair_needs_exactly_one() -> None:
+    body = Body("Range", {"startMs": Field(Integer(0, 10), True),
+                          "start": Field(String(), True)}, exclusive=(("startMs", "start"),))
+    assert not body.problems({"startMs": 1}, SETTINGS)
+    assert not body.problems({"start": "2024-01-01"}, SETTINGS)
+    assert body.problems({}, SETTINGS).items == [
+        {"field": "startMs", "message": "required (or start)"}]
+    assert body.problems({"startMs": 1, "start": "x"}, SETTINGS).items == [
+        {"field": "start", "message": "give startMs or start, not both"}]
+    assert body.schema(SETTINGS)["allOf"] == [
+        {"oneOf": [{"required": ["startMs"]}, {"required": ["start"]}]}]
 
 
 def test_problems_empty_does_not_raise() -> None:
@@ -196,18 +210,19 @@ def test_problems_empty_does_not_raise() -> None:
 # ---- query strings ----------------------------------------------------------------
 
 
-EVENT_PARAMS = {"fromSeq": int_param(1, 2**62, 1), "limit": int_param(1, 1000, 500),
-                "order": enum_param(["asc", "desc"], "asc")}
+EVENT_PARAMS = {"fromSeq": Param(Integer(1, 2**62), 1), "limit": Param(Integer(1, 1000), 500),
+                "order": Param(OneOf(("asc", "desc")), "asc")}
 
 
 def test_parse_query_defaults_when_absent_or_empty() -> None:
-    assert parse_query(MultiDict({"limit": ""}), EVENT_PARAMS) == {
+    assert parse_query(MultiDict({"limit": ""}), EVENT_PARAMS, SETTINGS) == {
         "fromSeq": 1, "limit": 500, "order": "asc"}
 
 
 def test_parse_query_parses_given_values() -> None:
     args = MultiDict({"fromSeq": "42", "limit": "10", "order": "desc"})
-    assert parse_query(args, EVENT_PARAMS) == {"fromSeq": 42, "limit": 10, "order": "desc"}
+    assert parse_query(args, EVENT_PARAMS, SETTINGS) == {
+        "fromSeq": 42, "limit": 10, "order": "desc"}
 
 
 @pytest.mark.parametrize(("args", "field"), [
@@ -216,6 +231,9 @@ def test_parse_query_parses_given_values() -> None:
     ({"fromSeq": "1e3"}, "fromSeq"),
     ({"fromSeq": " 1"}, "fromSeq"),
     ({"fromSeq": "9" * 30}, "fromSeq"),
+    ({"fromSeq": "\u00b2"}, "fromSeq"),  # a digit to str.isdigit(), not a number
+    ({"fromSeq": "\uff11"}, "fromSeq"),  # fullwidth 1
+    ({"fromSeq": "1_000"}, "fromSeq"),  # int() takes it; the wire does not
     ({"limit": "1001"}, "limit"),
     ({"limit": "-1"}, "limit"),
     ({"order": "sideways"}, "order"),
@@ -224,22 +242,23 @@ def test_parse_query_parses_given_values() -> None:
 ])
 def test_parse_query_bad_value_is_invalid_query(args: dict[str, str], field: str) -> None:
     with pytest.raises(InvalidInput) as caught:
-        parse_query(MultiDict(args), EVENT_PARAMS)
+        parse_query(MultiDict(args), EVENT_PARAMS, SETTINGS)
     assert caught.value.code == "invalid_query"
     assert [d["field"] for d in details(caught)] == [field]
 
 
 def test_parse_query_repeated_parameter_is_invalid_query() -> None:
     with pytest.raises(InvalidInput) as caught:
-        parse_query(MultiDict([("limit", "1"), ("limit", "2")]), EVENT_PARAMS)
+        parse_query(MultiDict([("limit", "1"), ("limit", "2")]), EVENT_PARAMS, SETTINGS)
     assert details(caught) == [{"field": "limit", "message": "given more than once"}]
 
 
 def test_parse_query_missing_required_lists_each() -> None:
-    params = {"symbol": symbol_param(), "timeframe": timeframe_param(),
-              "startMs": int_param(0, 10**15, required=True)}
+    params = {"symbol": Param(SYMBOL_RULE, required=True),
+              "timeframe": Param(TIMEFRAME, required=True),
+              "startMs": Param(Integer(0, 10**15), required=True)}
     with pytest.raises(InvalidInput) as caught:
-        parse_query(MultiDict({"symbol": "BTC\n"}), params)
+        parse_query(MultiDict({"symbol": "BTC\n"}), params, SETTINGS)
     assert [d["field"] for d in details(caught)] == ["symbol", "timeframe", "startMs"]
     assert details(caught)[1]["message"] == "required"
 
@@ -249,7 +268,8 @@ def test_parse_query_missing_required_lists_each() -> None:
 
 def test_session_id_canonical_uuid_is_lowercased() -> None:
     raw = "0F8FAD5B-D9CB-469F-A165-70867728950E"
-    assert session_id(raw) == raw.lower()
+    assert re.fullmatch(SessionIdConverter.regex, raw)
+    assert SessionIdConverter(None).to_python(raw) == raw.lower()  # type: ignore[arg-type]
 
 
 @pytest.mark.parametrize("raw", [
@@ -258,7 +278,5 @@ def test_session_id_canonical_uuid_is_lowercased() -> None:
     "0f8fad5b-d9cb-469f-a165-70867728950e\n", "0f8fad5b-d9cb-469f-a165-70867728950g",
     "../../etc/passwd",
 ])
-def test_session_id_malformed_is_not_found(raw: str) -> None:
-    with pytest.raises(NotFound) as caught:
-        session_id(raw)
-    assert (caught.value.status, caught.value.code) == (404, "session_not_found")
+def test_session_id_malformed_matches_no_route(raw: str) -> None:
+    assert re.fullmatch(SessionIdConverter.regex, raw) is None

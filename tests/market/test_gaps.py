@@ -92,7 +92,7 @@ def test_find_gaps_unknown_timeframe_is_invalid_input() -> None:
     with pytest.raises(InvalidInput) as error:
         find_gaps([], "7m", T0, T0 + M)
     assert error.value.code == "unknown_timeframe"
-    assert "1m" in error.value.details["valid"]
+    assert "1m" in error.value.context["valid"]
 
 
 @pytest.mark.parametrize(("ts", "expected"), [(0, 0), (1, M), (M, M), (-1, 0), (-M - 1, -M)])

@@ -249,7 +249,7 @@ def test_parse_csv_header_with_two_time_columns_is_refused() -> None:
 def test_parse_csv_unknown_timeframe_lists_valid_ones() -> None:
     error = invalid(binance(ROWS), "7m")
     assert error.code == "unknown_timeframe"
-    assert error.details["valid"][:3] == ["1m", "3m", "5m"]
+    assert error.context["valid"][:3] == ["1m", "3m", "5m"]
     assert "1d" in error.message
 
 

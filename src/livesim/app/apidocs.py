@@ -13,8 +13,8 @@ from typing import Any
 
 from quart import Blueprint, Response
 
-from livesim.app.context import services
-from livesim.app.openapi import build_document
+from livesim.app import api
+from livesim.app.openapi import current_document
 
 blueprint = Blueprint("apidocs", __name__)
 
@@ -87,8 +87,8 @@ def render_docs(document: dict[str, Any]) -> str:
             f"<body>{''.join(sections)}</body></html>")
 
 
-@blueprint.get("/docs")
+@api.DOCS.route(blueprint)
 async def docs() -> Response:
-    page = render_docs(build_document(services().settings.max_speed))
+    page = render_docs(current_document())
     return Response(page, mimetype="text/html", headers={
         "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'"})

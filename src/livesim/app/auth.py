@@ -9,21 +9,16 @@ from __future__ import annotations
 
 import logging
 import re
-from typing import Protocol
 
 from quart import request
 
-from livesim.app.context import services
+from livesim.app.state import Authenticator, app_state
 from livesim.config import AUTH, OIDC_AUDIENCE, OIDC_ISSUER, Settings, SettingsError
 from livesim.errors import Unauthorized
 
 LOGGER = logging.getLogger(__name__)
 DEV_USER_HEADER = "X-Dev-User"
 _DEV_USER = re.compile(r"^[A-Za-z0-9._@:-]{1,128}$")
-
-
-class Authenticator(Protocol):
-    async def authenticate(self, authorization: str | None, dev_user: str | None) -> str: ...
 
 
 class DevAuthenticator:
@@ -41,7 +36,7 @@ class DevAuthenticator:
 
 async def require_user() -> str:
     """The calling user's id, or 401."""
-    return await services().authenticator.authenticate(
+    return await app_state().authenticator.authenticate(
         request.headers.get("Authorization"), request.headers.get(DEV_USER_HEADER))
 
 

@@ -11,16 +11,15 @@ from werkzeug.exceptions import HTTPException
 from livesim.errors import ApiError
 
 LOGGER = logging.getLogger(__name__)
+# Headers of werkzeug's own errors worth passing on (405's Allow, 401's WWW-Authenticate).
+_PASSED_ON = ("Allow", "WWW-Authenticate", "Retry-After")
 
 
-def _render(status: int, code: str, message: str, details: object = None,
-            headers: dict[str, str] | None = None) -> Response:
-    error: dict[str, object] = {"code": code, "message": message}
-    if details is not None:
-        error["details"] = details
-    response = jsonify({"error": error})
-    response.status_code = status
-    for name, value in (headers or {}).items():
+def render(error: ApiError) -> Response:
+    """The JSON response for ``error``, with its status and headers."""
+    response = jsonify(error.to_body())
+    response.status_code = error.status
+    for name, value in error.headers.items():
         response.headers[name] = value
     return response
 
@@ -28,16 +27,19 @@ def _render(status: int, code: str, message: str, details: object = None,
 def register_error_handlers(app: QuartTrio) -> None:
     @app.errorhandler(ApiError)
     async def api_error(error: ApiError) -> Response:
-        return _render(error.status, error.code, error.message, error.details, error.headers)
+        return render(error)
 
     @app.errorhandler(HTTPException)
     async def http_error(error: HTTPException) -> Response:
         # Quart's own 404/405/413... in our shape rather than HTML.
-        status = error.code or 500
         code = (error.name or "error").lower().replace(" ", "_")
-        return _render(status, code, error.description or error.name or "error")
+        headers = {name: value for name, value in error.get_headers()
+                   if name in _PASSED_ON}
+        return render(ApiError(error.description or error.name or "error", code=code,
+                               status=error.code or 500, headers=headers))
 
     @app.errorhandler(Exception)
     async def unexpected(error: Exception) -> Response:
         LOGGER.exception("unhandled error", exc_info=error)
-        return _render(500, "internal_error", "the server failed; the error was logged")
+        return render(ApiError("the server failed; the error was logged",
+                               code="internal_error", status=500))

@@ -7,13 +7,11 @@ from quart_trio import QuartTrio
 
 from livesim.app import apidocs, health, market, openapi, profiles, sessions, sse, tickets
 from livesim.app.auth import build_authenticator
-from livesim.app.context import EXTENSION
 from livesim.app.errors import register_error_handlers
-from livesim.app.limits import EXTENSION as STREAMS
 from livesim.app.limits import StreamSlots
-from livesim.app.services import HEALTH, ServiceHealth, run_services
-from livesim.app.tickets import EXTENSION as TICKETS
-from livesim.app.tickets import build_ticket_book
+from livesim.app.services import Services, run_services
+from livesim.app.state import AppState, install
+from livesim.app.ticketbook import build_ticket_book
 from livesim.config import Settings
 
 
@@ -26,21 +24,20 @@ def create_app(settings: Settings, database_url: str, *, schema: str | None = No
     register_error_handlers(app)
     for module in (health, market, profiles, sessions, sse, tickets, openapi, apidocs):
         app.register_blueprint(module.blueprint)
-    authenticator = build_authenticator(settings)
-    app.extensions[TICKETS] = build_ticket_book(settings.ticket_secret,
-                                                settings.auth_mode)
-    app.extensions[STREAMS] = StreamSlots(settings.max_streams_per_user)
+    state = AppState(settings, build_authenticator(settings),
+                     build_ticket_book(settings.ticket_secret, settings.auth_mode),
+                     StreamSlots(settings.max_streams_per_user))
+    install(app, state)
     cancel_services = trio.CancelScope()
-    service_health = app.extensions[HEALTH] = ServiceHealth()
 
-    async def run_until_shutdown(*, task_status: trio.TaskStatus[object]) -> None:
+    async def run_until_shutdown(*, task_status: trio.TaskStatus[Services]) -> None:
         with cancel_services:
-            await run_services(settings, database_url, authenticator, service_health, schema=schema,
+            await run_services(settings, database_url, state.health, schema=schema,
                                task_status=task_status)
 
     @app.before_serving
     async def start_services() -> None:
-        app.extensions[EXTENSION] = await app.nursery.start(run_until_shutdown)
+        state.started(await app.nursery.start(run_until_shutdown))
 
     @app.after_serving
     async def stop_services() -> None:

@@ -16,11 +16,8 @@ import weakref
 from collections.abc import AsyncGenerator, AsyncIterator
 from contextlib import aclosing
 
-from quart import current_app
-
 from livesim.errors import TooManyRequests
 
-EXTENSION = "livesim.streams"
 RETRY_AFTER_S = 5
 
 
@@ -86,9 +83,3 @@ async def _holding(slot: Slot, body: AsyncIterator[str]) -> AsyncGenerator[str, 
                 yield chunk
     finally:
         slot.release()
-
-
-def stream_slots() -> StreamSlots:
-    """The running app's stream counter."""
-    slots: StreamSlots = current_app.extensions[EXTENSION]
-    return slots

@@ -10,16 +10,10 @@ from __future__ import annotations
 
 from quart import Blueprint, Response, jsonify, request
 
+from livesim.app import api
 from livesim.app.auth import require_user
-from livesim.app.context import services
-from livesim.app.validation import (
-    int_param,
-    parse_query,
-    symbol_param,
-    timeframe_param,
-)
+from livesim.app.state import app_state
 from livesim.errors import ApiError
-from livesim.market.checks import MAX_EPOCH_MS, MIN_EPOCH_MS
 from livesim.market.commands import import_csv
 from livesim.market.store import get_market, list_markets, load_candles
 
@@ -27,48 +21,47 @@ blueprint = Blueprint("market", __name__)
 
 # ~5 MB of JSON; a client wanting more pages through with startMs/endMs.
 MAX_CANDLES_PER_RESPONSE = 50_000
-# What a CSV upload may be labelled.  A form encoding is refused: `curl -d @file`
-# strips the newlines of the file, so the body would no longer be the CSV.
-CSV_MEDIA_TYPES = ("text/csv", "text/plain", "application/csv", "application/vnd.ms-excel",
-                   "application/octet-stream")
-_MARKET_PARAMS = {"symbol": symbol_param(), "timeframe": timeframe_param()}
-_RANGE_PARAMS = {"startMs": int_param(MIN_EPOCH_MS, MAX_EPOCH_MS),
-                 "endMs": int_param(MIN_EPOCH_MS, MAX_EPOCH_MS)}
 
 
 def _check_media_type() -> None:
     media_type = (request.mimetype or "").lower()
-    if media_type and media_type not in CSV_MEDIA_TYPES:
+    if media_type and media_type not in api.CSV_MEDIA_TYPES:
         raise ApiError(
             f"send the CSV file itself as the body with Content-Type: text/csv, not "
             f"{media_type} (curl: --data-binary @file.csv -H 'Content-Type: text/csv')",
             code="unsupported_media_type", status=415,
-            details={"accepted": list(CSV_MEDIA_TYPES)})
+            details=[{"field": "Content-Type",
+                      "message": f"must be one of {', '.join(api.CSV_MEDIA_TYPES)}"}],
+            context={"accepted": list(api.CSV_MEDIA_TYPES)})
 
 
-@blueprint.post("/api/candles/import")
+@api.IMPORT_CANDLES.route(blueprint)
 async def import_candles() -> Response:
     await require_user()
-    query = parse_query(request.args, _MARKET_PARAMS)
+    state = app_state()
+    query = api.IMPORT_CANDLES.query_values(state.settings)
     _check_media_type()
     raw = await request.get_data(as_text=False)
     data = raw if isinstance(raw, bytes) else raw.encode()
-    return jsonify(await import_csv(services().db, data, query["symbol"], query["timeframe"]))
+    return jsonify(await import_csv(state.services.db, data, query["symbol"],
+                                    query["timeframe"]))
 
 
-@blueprint.get("/api/markets")
+@api.MARKETS.route(blueprint)
 async def markets() -> Response:
     await require_user()
-    parse_query(request.args, {})
-    found = await list_markets(services().db)
+    state = app_state()
+    api.MARKETS.query_values(state.settings)
+    found = await list_markets(state.services.db)
     return jsonify({"markets": [market.to_json() for market in found]})
 
 
-@blueprint.get("/api/candles")
+@api.CANDLES.route(blueprint)
 async def candles() -> Response:
     await require_user()
-    query = parse_query(request.args, {**_MARKET_PARAMS, **_RANGE_PARAMS})
-    db = services().db
+    state = app_state()
+    query = api.CANDLES.query_values(state.settings)
+    db = state.services.db
     symbol, timeframe = query["symbol"], query["timeframe"]
     start_ms, end_ms = query["startMs"], query["endMs"]
     if start_ms is None or end_ms is None:

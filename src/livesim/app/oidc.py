@@ -144,11 +144,6 @@ class OidcAuthenticator:
         self._failed_at: float | None = None
         self._failure = ""
 
-    @property
-    def key_set_fetches(self) -> int:
-        """How many key-set fetches were attempted (for metrics and tests)."""
-        return self._attempt
-
     async def authenticate(self, authorization: str | None, dev_user: str | None) -> str:
         """The ``sub`` of a valid bearer token; ``dev_user`` is ignored in this mode.
 

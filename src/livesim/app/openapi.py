@@ -1,290 +1,123 @@
 """The OpenAPI 3.1 document of the whole HTTP API, served at ``/openapi.json``.
 
-Hand-maintained next to the routes rather than generated: the routes validate with
-:mod:`livesim.app.validation` and their own checks, and a generator (quart-schema)
-would need every handler rewritten around its models.  ``tests/api/test_fuzz.py``
-keeps it honest: every registered route must appear here with its methods, and
-schemathesis fuzzes the server from this document.
+Generated, not written: it walks the routes the app serves and renders the
+:class:`~livesim.app.operation.Operation` each handler was registered as (declared in
+:mod:`livesim.app.api`).  A route registered without an operation is left out, and the
+contract test fails on it.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from quart import Blueprint, Response, jsonify
+from quart import Blueprint, Quart, Response, current_app, jsonify
 
-from livesim.app.context import services
-from livesim.app.validation import MAX_SEQ
-from livesim.sim.candles import TIMEFRAMES
-from livesim.status import Action, SessionStatus
+from livesim.app import api
+from livesim.app.contract import Reply, Schema, shape
+from livesim.app.operation import Operation, operation_of
+from livesim.app.state import app_state
+from livesim.config import Settings
 
 blueprint = Blueprint("openapi", __name__)
 
 TITLE = "livesim"
 VERSION = "0.1.0"
-MAX_EPOCH_MS = 253_402_300_800_000  # year 10000
-MIN_EPOCH_MS = -62_135_596_800_000  # year 1
-
-Schema = dict[str, Any]
+_METHODS = ("get", "post", "put", "patch", "delete")
 
 
-def _ref(name: str) -> Schema:
-    return {"$ref": f"#/components/schemas/{name}"}
+def _error(description: str) -> Reply:
+    return Reply(description, api.ERROR)
 
 
-def _json(schema: Schema) -> Schema:
-    return {"application/json": {"schema": schema}}
+def _common_errors(operation: Operation) -> dict[int, Reply]:
+    if operation.public:
+        return {}
+    cross = "; ".join(f"{code}: {why}" for code, why in api.CROSS_FIELD_CODES.items())
+    errors = {400: _error("Invalid input; `details` lists each field's problem. Rules "
+                          f"across fields: {cross}."),
+              401: _error("Missing or invalid credentials."),
+              503: _error("The database or the OIDC issuer is unreachable.")}
+    if "{session_id}" in operation.path:
+        errors[404] = _error("No such session for this user (another user's is a 404 too).")
+    return errors
 
 
-def _error(description: str) -> Schema:
-    return {"description": description, "content": _json(_ref("Error"))}
+def _reply(reply: Reply, settings: Settings) -> Schema:
+    out: Schema = {"description": reply.description}
+    if reply.body is not None:
+        out["content"] = {reply.media_type: {"schema": shape(reply.body, settings)}}
+    if reply.headers:
+        out["headers"] = {name: {"schema": {"type": "string"}} for name in reply.headers}
+    return out
 
 
-def _query(name: str, schema: Schema, description: str, required: bool = False) -> Schema:
-    return {"name": name, "in": "query", "required": required, "schema": schema,
-            "description": description}
+def operation_document(operation: Operation, settings: Settings) -> Schema:
+    """The OpenAPI operation object of ``operation``."""
+    out: Schema = {"summary": operation.summary}
+    if operation.description:
+        out["description"] = operation.description
+    if operation.public:
+        out["security"] = []
+    parameters: list[Schema] = []
+    if "{session_id}" in operation.path:
+        parameters.append({"name": "session_id", "in": "path", "required": True,
+                           "schema": api.SESSION_ID_PARAM.schema(settings)})
+    for where, params in (("query", operation.query), ("header", operation.headers)):
+        for name, param in params.items():
+            item: Schema = {"name": name, "in": where, "required": param.required,
+                            "schema": param.rule.schema(settings)}
+            if param.description:
+                item["description"] = param.description
+            parameters.append(item)
+    if parameters:
+        out["parameters"] = parameters
+    if operation.body is not None:
+        out["requestBody"] = {"required": operation.body_required, "content": {
+            "application/json": {"schema": {"$ref": f"#/components/schemas/"
+                                                    f"{operation.body.name}"}}}}
+    elif operation.raw_body:
+        out["requestBody"] = {"required": operation.body_required, "content": {
+            media: {"schema": body.schema(settings)}
+            for media, body in operation.raw_body.items()}}
+    replies = {**operation.responses, **_common_errors(operation)}
+    out["responses"] = {str(status): _reply(reply, settings)
+                        for status, reply in sorted(replies.items())}
+    return out
 
 
-SESSION_ID = {"name": "session_id", "in": "path", "required": True,
-              "schema": {"type": "string", "format": "uuid"},
-              "description": "The session's id (a malformed id is a 404, like another "
-                             "user's session)."}
-SYMBOL: Schema = {"type": "string", "pattern": "^[A-Za-z0-9][A-Za-z0-9._:/-]{0,31}$"}
-TIMEFRAME: Schema = {"type": "string", "enum": list(TIMEFRAMES)}
-EPOCH_MS: Schema = {"type": "integer", "minimum": 0, "maximum": MAX_EPOCH_MS}
-COMMON_ERRORS = {"400": _error("Invalid input; `details` lists each field's problem."),
-                 "401": _error("Missing or invalid credentials."),
-                 "503": _error("The database or the OIDC issuer is unreachable.")}
-SESSION_ERRORS = {**COMMON_ERRORS,
-                  "404": _error("No such session for this user (another user's is a 404 too).")}
+def app_operations(app: Quart) -> list[Operation]:
+    """The operations ``app`` serves, in registration order."""
+    found: list[Operation] = []
+    for rule in app.url_map.iter_rules():
+        operation = operation_of(app.view_functions[rule.endpoint])
+        if operation is not None and operation not in found:
+            found.append(operation)
+    return found
 
 
-def _speed(max_speed: float) -> Schema:
-    return {"oneOf": [{"type": "number", "minimum": 1, "maximum": max_speed},
-                      {"type": "string", "const": "max"}],
-            "description": "Candles per timeframe of wall time, or \"max\" (unpaced)."}
-
-
-def _schemas(max_speed: float) -> dict[str, Schema]:
-    any_object: Schema = {"type": "object"}
-    return {
-        "Error": {"type": "object", "required": ["error"], "properties": {"error": {
-            "type": "object", "required": ["code", "message"], "properties": {
-                "code": {"type": "string"}, "message": {"type": "string"},
-                "details": {}}}}},
-        "SessionCreate": {
-            "type": "object", "additionalProperties": False,
-            "required": ["profileSlug", "symbol", "timeframe", "startMs", "endMs", "speed"],
-            "properties": {
-                "profileSlug": {"type": "string", "minLength": 1,
-                                "description": "See GET /api/profiles."},
-                "symbol": SYMBOL, "timeframe": TIMEFRAME,
-                "startMs": EPOCH_MS, "endMs": {**EPOCH_MS, "description": "Exclusive."},
-                "speed": _speed(max_speed),
-                "config": {**any_object, "description": "Overrides of the profile's "
-                           "defaults; unknown keys are a 400."},
-                "gapPolicy": {"type": "string", "enum": ["fail", "skip"], "default": "fail"}}},
-        "Session": {"type": "object", "properties": {
-            "id": {"type": "string", "format": "uuid"}, "profileSlug": {"type": "string"},
-            "symbol": {"type": "string"}, "timeframe": {"type": "string"},
-            "startMs": {"type": "integer"}, "endMs": {"type": "integer"},
-            "speed": _speed(max_speed), "config": any_object,
-            "gapPolicy": {"type": "string"},
-            "status": {"type": "string", "enum": [s.value for s in SessionStatus]},
-            "error": {"oneOf": [any_object, {"type": "null"}]},
-            "candleCount": {"type": "integer"}, "lastSeq": {"type": "integer"},
-            "progress": {"type": "number", "minimum": 0, "maximum": 1},
-            "createdAt": {"type": "string", "format": "date-time"},
-            "updatedAt": {"type": "string", "format": "date-time"}}},
-        "SessionList": {"type": "object", "properties": {
-            "sessions": {"type": "array", "items": _ref("Session")}}},
-        "Control": {
-            "type": "object", "additionalProperties": False, "required": ["action"],
-            "properties": {"action": {"type": "string", "enum": [a.value for a in Action]},
-                           "speed": {**_speed(max_speed),
-                                     "description": "Only with action \"speed\"."}}},
-        "Event": {"type": "object", "properties": {
-            "seq": {"type": "integer", "minimum": 1},
-            "ts": {"type": "integer", "description": "Simulated time, epoch ms."},
-            "type": {"type": "string"}, "payload": any_object}},
-        "EventPage": {"type": "object", "properties": {
-            "events": {"type": "array", "items": _ref("Event")},
-            "nextSeq": {"type": "integer"}, "hasMore": {"type": "boolean"}}},
-        "StreamTicket": {"type": "object", "properties": {
-            "ticket": {"type": "string"},
-            "expiresInS": {"type": "integer", "description": "Seconds left to open "
-                           "the stream with it."}}},
-        "Profiles": {"type": "object", "properties": {"profiles": {"type": "array", "items": {
-            "type": "object", "properties": {
-                "slug": {"type": "string"}, "strategy": {"type": "string"},
-                "description": {"type": "string"}, "defaultConfig": any_object,
-                "keys": any_object}}}}},
-        "Gap": {"type": "object", "properties": {
-            "fromMs": {"type": "integer"}, "toMs": {"type": "integer"},
-            "missing": {"type": "integer"}}},
-        "Market": {"type": "object", "properties": {
-            "symbol": {"type": "string"}, "timeframe": {"type": "string"},
-            "fromMs": {"type": "integer"}, "toMs": {"type": "integer"},
-            "count": {"type": "integer"}}},
-        "Candle": {"type": "object", "properties": {
-            name: {"type": "integer" if name == "ts" else "number"}
-            for name in ("ts", "open", "high", "low", "close", "volume")}},
-        "ImportResult": {"type": "object", "properties": {
-            "symbol": {"type": "string"}, "timeframe": {"type": "string"},
-            "imported": {"type": "integer"}, "unchanged": {"type": "integer"},
-            "fromMs": {"type": ["integer", "null"]}, "toMs": {"type": ["integer", "null"]}}},
-    }
-
-
-def _session_paths() -> dict[str, Schema]:
-    base = "/api/sim/sessions"
-    return {
-        base: {
-            "post": {
-                "summary": "Create and start a session",
-                "parameters": [{"name": "Idempotency-Key", "in": "header", "required": False,
-                                "schema": {"type": "string", "pattern": "^[!-~]{1,200}$"},
-                                "description": "Same key and body: the first session "
-                                               "again (200); another body: 409."}],
-                "requestBody": {"required": True, "content": _json(_ref("SessionCreate"))},
-                "responses": {
-                    "201": {"description": "Created and started.",
-                            "content": _json(_ref("Session"))},
-                    "200": {"description": "An idempotent retry: the original session.",
-                            "content": _json(_ref("Session"))},
-                    **COMMON_ERRORS,
-                    "409": _error("Idempotency-Key reused with another body."),
-                    "413": _error("Body larger than the limit."),
-                    "422": _error("The range has candle gaps (gapPolicy fail)."),
-                    "429": _error("Too many live sessions; see Retry-After.")}},
-            "get": {
-                "summary": "The caller's sessions, newest first",
-                "parameters": [_query("limit", {"type": "integer", "minimum": 1,
-                                                "maximum": 200}, "At most this many.")],
-                "responses": {"200": {"description": "Sessions.",
-                                      "content": _json(_ref("SessionList"))},
-                              **COMMON_ERRORS}}},
-        base + "/{session_id}": {"get": {
-            "summary": "One session: status, lastSeq, progress",
-            "parameters": [SESSION_ID],
-            "responses": {"200": {"description": "The session.",
-                                  "content": _json(_ref("Session"))}, **SESSION_ERRORS}}},
-        base + "/{session_id}/events": {"get": {
-            "summary": "A page of the event log",
-            "parameters": [SESSION_ID,
-                           _query("fromSeq", {"type": "integer", "minimum": 1,
-                                              "maximum": MAX_SEQ}, "First seq (default 1)."),
-                           _query("limit", {"type": "integer", "minimum": 1, "maximum": 1000},
-                                  "Page size (default 500).")],
-            "responses": {"200": {"description": "Events in seq order.",
-                                  "content": _json(_ref("EventPage"))}, **SESSION_ERRORS}}},
-        base + "/{session_id}/stream": {"get": {
-            "summary": "Server-Sent Events: backlog from fromSeq, then live",
-            "description": "Each event: `id: <seq>`, `event: <type>`, `data: <json>`; a "
-                           "heartbeat comment while quiet; ends after the terminal event. "
-                           "Authenticate with the Authorization header or, from a browser "
-                           "EventSource, with `?ticket=` from POST .../stream-ticket. An "
-                           "access token in the URL is refused.",
-            "parameters": [SESSION_ID,
-                           _query("fromSeq", {"type": "integer", "minimum": 1,
-                                              "maximum": MAX_SEQ}, "First seq (default 1)."),
-                           _query("ticket", {"type": "string"}, "A stream ticket."),
-                           {"name": "Last-Event-ID", "in": "header", "required": False,
-                            "schema": {"type": "string", "pattern": "^[0-9]{1,18}$"},
-                            "description": "Resume after this seq (wins over fromSeq)."}],
-            "responses": {
-                "200": {"description": "The stream.",
-                        "content": {"text/event-stream": {"schema": {"type": "string"}}}},
-                "204": {"description": "The session is over and nothing is newer."},
-                **SESSION_ERRORS,
-                "429": _error("Too many open streams; see Retry-After.")}}},
-        base + "/{session_id}/stream-ticket": {"post": {
-            "summary": "A short-lived ticket to open this session's stream from a browser",
-            "parameters": [SESSION_ID],
-            "responses": {"200": {"description": "The ticket.",
-                                  "content": _json(_ref("StreamTicket"))}, **SESSION_ERRORS}}},
-        base + "/{session_id}/control": {"post": {
-            "summary": "Pause, resume, stop, or change speed",
-            "parameters": [SESSION_ID],
-            "requestBody": {"required": True, "content": _json(_ref("Control"))},
-            "responses": {"200": {"description": "The session after the action.",
-                                  "content": _json(_ref("Session"))},
-                          **SESSION_ERRORS,
-                          "409": _error("The action makes no sense in this status.")}}},
-    }
-
-
-def _market_paths() -> dict[str, Schema]:
-    symbol_q = _query("symbol", SYMBOL, "Market symbol.", required=True)
-    timeframe_q = _query("timeframe", TIMEFRAME, "Timeframe.", required=True)
-    any_epoch: Schema = {"type": "integer", "minimum": MIN_EPOCH_MS, "maximum": MAX_EPOCH_MS}
-    return {
-        "/api/candles/import": {"post": {
-            "summary": "Import candles from CSV (Binance kline layout or with a header)",
-            "description": "Re-importing the same file is a no-op; invalid rows are "
-                           "reported with line numbers and nothing is half-imported.",
-            "parameters": [symbol_q, timeframe_q],
-            "requestBody": {"required": True,
-                            "content": {"text/csv": {"schema": {"type": "string"}}}},
-            "responses": {"200": {"description": "What was imported.",
-                                  "content": _json(_ref("ImportResult"))},
-                          **COMMON_ERRORS,
-                          "409": _error("It would change candles a live session replays."),
-                          "413": _error("Body larger than the limit."),
-                          "415": _error("The body is not labelled as CSV.")}}},
-        "/api/markets": {"get": {
-            "summary": "Markets with candles: symbol, timeframe, range, count",
-            "responses": {"200": {"description": "Markets.", "content": _json({
-                "type": "object", "properties": {"markets": {
-                    "type": "array", "items": _ref("Market")}}})}, **COMMON_ERRORS}}},
-        "/api/candles": {"get": {
-            "summary": "Candles with startMs <= ts < endMs, and the gaps",
-            "parameters": [symbol_q, timeframe_q,
-                           _query("startMs", any_epoch, "Inclusive (default: the "
-                                  "market's first candle)."),
-                           _query("endMs", any_epoch, "Exclusive (default: the market's "
-                                  "end).")],
-            "responses": {"200": {"description": "Candles and gaps.", "content": _json({
-                "type": "object", "properties": {
-                    "symbol": {"type": "string"}, "timeframe": {"type": "string"},
-                    "startMs": {"type": "integer"}, "endMs": {"type": "integer"},
-                    "candles": {"type": "array", "items": _ref("Candle")},
-                    "gaps": {"type": "array", "items": _ref("Gap")}}})},
-                **COMMON_ERRORS, "404": _error("No candles in the range.")}}},
-    }
-
-
-def _public(summary: str, content: Schema | None = None) -> Schema:
-    response: Schema = {"description": "OK"}
-    if content is not None:
-        response["content"] = content
-    return {"get": {"summary": summary, "security": [], "responses": {"200": response}}}
-
-
-def build_document(max_speed: float) -> Schema:
-    """The OpenAPI document; ``max_speed`` is the server's speed limit (a setting)."""
+def build_document(app: Quart, settings: Settings) -> Schema:
+    """The OpenAPI document of the operations ``app`` serves, under ``settings``."""
+    paths: dict[str, dict[str, Any]] = {}
+    schemas: dict[str, Schema] = {name: build(settings)
+                                  for name, build in api.COMPONENTS.items()}
+    for operation in app_operations(app):
+        paths.setdefault(operation.path, {})[operation.method] = operation_document(
+            operation, settings)
+        if operation.body is not None:
+            schemas[operation.body.name] = operation.body.schema(settings)
+    for item in paths.values():  # a stable method order within each path
+        ordered = {method: item[method] for method in _METHODS if method in item}
+        item.clear()
+        item.update(ordered)
     return {
         "openapi": "3.1.0",
         "info": {"title": TITLE, "version": VERSION,
                  "description": "Replay candles as a live feed; run a strategy; stream the "
                                 "session's event log. See /docs."},
         "security": [{"bearer": []}, {"devUser": []}],
-        "paths": {
-            "/healthz": _public("Liveness", _json({"type": "object"})),
-            "/readyz": _public("Readiness: database reachable, migrations applied",
-                               _json({"type": "object"})),
-            "/openapi.json": _public("This document", _json({"type": "object"})),
-            "/docs": _public("The API reference as a web page",
-                             {"text/html": {"schema": {"type": "string"}}}),
-            "/api/profiles": {"get": {
-                "summary": "Strategy profiles and what each config key means",
-                "responses": {"200": {"description": "Profiles.",
-                                      "content": _json(_ref("Profiles"))}, **COMMON_ERRORS}}},
-            **_session_paths(),
-            **_market_paths(),
-        },
+        "paths": paths,
         "components": {
-            "schemas": _schemas(max_speed),
+            "schemas": schemas,
             "securitySchemes": {
                 "bearer": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT",
                            "description": "An OIDC access token (LIVESIM_AUTH=oidc); the "
@@ -294,6 +127,11 @@ def build_document(max_speed: float) -> Schema:
     }
 
 
-@blueprint.get("/openapi.json")
+def current_document() -> Schema:
+    """The document of the running app."""
+    return build_document(current_app, app_state().settings)
+
+
+@api.OPENAPI.route(blueprint)
 async def openapi_json() -> Response:
-    return jsonify(build_document(services().settings.max_speed))
+    return jsonify(current_document())

@@ -18,7 +18,6 @@ from dataclasses import dataclass
 
 import trio
 
-from livesim.app.auth import Authenticator
 from livesim.bus.fanout import Fanout
 from livesim.config import Settings
 from livesim.db.bridge import Database, open_database
@@ -26,8 +25,6 @@ from livesim.db.migrate import migrate
 from livesim.runner.supervisor import Supervisor
 
 LOGGER = logging.getLogger(__name__)
-# Where the app keeps its ServiceHealth.
-HEALTH = "livesim.health"
 
 
 class ServiceHealth:
@@ -48,11 +45,10 @@ class Services:
     db: Database
     fanout: Fanout
     supervisor: Supervisor
-    authenticator: Authenticator
 
 
-async def run_services(settings: Settings, database_url: str, authenticator: Authenticator,
-                       health: ServiceHealth, *, schema: str | None = None,
+async def run_services(settings: Settings, database_url: str, health: ServiceHealth, *,
+                       schema: str | None = None,
                        task_status: trio.TaskStatus[Services] = trio.TASK_STATUS_IGNORED
                        ) -> None:
     """Run the services until cancelled; a failure after start-up is recorded in
@@ -66,7 +62,7 @@ async def run_services(settings: Settings, database_url: str, authenticator: Aut
                 supervisor = await nursery.start(
                     Supervisor(db, fanout, lease_ttl_s=settings.lease_ttl_s).run)
                 nursery.start_soon(fanout.run_heartbeat, settings.heartbeat_s)
-                task_status.started(Services(settings, db, fanout, supervisor, authenticator))
+                task_status.started(Services(settings, db, fanout, supervisor))
                 started = True
                 await trio.sleep_forever()
     except Exception as error:

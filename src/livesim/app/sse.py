@@ -14,17 +14,16 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterator
 
-from quart import Blueprint, Response, request
+from quart import Blueprint, Response
 
-from livesim.app.context import services
-from livesim.app.limits import stream_slots
+from livesim.app import api
+from livesim.app.session_view import get_user_session
+from livesim.app.state import app_state
 from livesim.app.tickets import stream_user
-from livesim.app.validation import MAX_SEQ, int_param
 from livesim.bus.fanout import Fanout, Tick, Wake
 from livesim.db.bridge import Database
-from livesim.errors import InvalidInput, Unavailable
+from livesim.errors import Unavailable
 from livesim.eventlog import record_from_row
-from livesim.runner.lifecycle import get_user_session
 from livesim.status import TERMINAL, SessionStatus
 
 blueprint = Blueprint("sse", __name__)
@@ -33,24 +32,18 @@ RETRY_MS = 2000
 HEARTBEAT = ": heartbeat\n\n"
 # Bytes (as characters: frames are ASCII-safe JSON) per write to a client.
 CHUNK_CHARS = 64 * 1024
-FROM_SEQ = int_param(1, MAX_SEQ, 1)
 
 
 def first_seq() -> int:
-    """Where a (re)connecting client starts: after Last-Event-ID, else at fromSeq, else 1."""
-    last_event_id = request.headers.get("Last-Event-ID")
-    if last_event_id:
-        if not last_event_id.isdigit() or len(last_event_id) > 18:
-            raise InvalidInput("Last-Event-ID must be a seq (a whole number)",
-                               code="invalid_last_event_id")
-        return int(last_event_id) + 1
-    raw = request.args.get("fromSeq") or "1"
-    try:
-        seq: int = FROM_SEQ.parse(raw)
-    except ValueError as error:
-        raise InvalidInput(f"fromSeq {error}", code="invalid_query",
-                           details=[{"field": "fromSeq", "message": str(error)}]) from None
-    return seq
+    """Where a (re)connecting client starts: after Last-Event-ID, else at fromSeq, else 1.
+
+    Both are read through the stream's declaration (:data:`livesim.app.api.STREAM`):
+    ASCII decimal only, in range, or a 400 naming the header or parameter.
+    """
+    settings = app_state().settings
+    from_seq: int = api.STREAM.query_values(settings)["fromSeq"]
+    last_event_id: int | None = api.STREAM.header("Last-Event-ID", settings)
+    return from_seq if last_event_id is None else last_event_id + 1
 
 
 async def stream_events(db: Database, fanout: Fanout, session_id: str,
@@ -138,10 +131,10 @@ def _chunks(frames: list[str]) -> Iterator[str]:
         yield "".join(chunk)
 
 
-@blueprint.get("/api/sim/sessions/<session_id>/stream")
+@api.STREAM.route(blueprint)
 async def stream(session_id: str) -> Response:
     user = await stream_user(session_id)  # Authorization, or ?ticket= for EventSource
-    svc = services()
+    svc = app_state().services
     row = await get_user_session(svc.db, user, session_id)
     next_seq = first_seq()
     if SessionStatus(row["status"]) in TERMINAL:
@@ -149,7 +142,7 @@ async def stream(session_id: str) -> Response:
         # newer will come, so tell EventSource to stop reconnecting.
         if next_seq > await svc.db.run("last-seq", session_id=session_id):
             return Response("", status=204)
-    body = stream_slots().hold(user, stream_events(svc.db, svc.fanout, session_id, next_seq))
+    body = app_state().streams.hold(user, stream_events(svc.db, svc.fanout, session_id, next_seq))
     response = Response(body, mimetype="text/event-stream", headers={
         "Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
     response.timeout = None  # else hypercorn/quart cut the stream after 60 s

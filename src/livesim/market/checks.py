@@ -40,7 +40,8 @@ def check_symbol(symbol: object) -> str:
     """
     if not isinstance(symbol, str) or not SYMBOL.fullmatch(symbol):
         raise InvalidInput(f"invalid symbol {symbol!r}: must be {SYMBOL_HINT}",
-                           code="invalid_symbol", details={"symbol": symbol})
+                           code="invalid_symbol",
+                           details=[{"field": "symbol", "message": f"must be {SYMBOL_HINT}"}])
     return symbol
 
 
@@ -57,7 +58,10 @@ def check_timeframe(timeframe: object) -> int:
             pass
     valid = list(TIMEFRAMES)
     raise InvalidInput(f"unknown timeframe {timeframe!r}; valid: {', '.join(valid)}",
-                       code="unknown_timeframe", details={"timeframe": timeframe, "valid": valid})
+                       code="unknown_timeframe",
+                       details=[{"field": "timeframe",
+                                 "message": f"must be one of {', '.join(valid)}"}],
+                       context={"valid": valid})
 
 
 def check_range(start_ms: int, end_ms: int) -> None:
@@ -70,7 +74,9 @@ def check_range(start_ms: int, end_ms: int) -> None:
         raise InvalidInput(
             f"the range [{start_ms}, {end_ms}) is empty or out of bounds: startMs must be "
             "before endMs, both epoch milliseconds between years 1 and 9999",
-            code="invalid_range", details={"startMs": start_ms, "endMs": end_ms})
+            code="invalid_range",
+            details=[{"field": "endMs", "message": "must be after startMs, within years 1-9999"}],
+            context={"startMs": start_ms, "endMs": end_ms})
 
 
 def iso(ts: int) -> str:

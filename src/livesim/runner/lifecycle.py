@@ -10,9 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-import re
 import uuid
-from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -27,7 +25,6 @@ from livesim.market.store import load_candles
 from livesim.runner.pacing import (
     Speed,
     parse_speed,
-    speed_from_text,
     speed_to_json,
     speed_to_text,
 )
@@ -40,8 +37,6 @@ from livesim.status import LIVE_VALUES, TERMINAL, Action, SessionStatus, next_st
 RETRY_AFTER_S = 5
 # How long a stop request waits for the runner to write session_stopped.
 STOP_WAIT_S, STOP_POLL_S = 3.0, 0.02
-# Used with fullmatch: "$" would also match before a trailing newline.
-_UUID = re.compile(r"[0-9a-fA-F]{8}(-[0-9a-fA-F]{4}){3}-[0-9a-fA-F]{12}")
 
 
 @dataclass(frozen=True)
@@ -90,12 +85,13 @@ async def create_session(db: Database, supervisor: Supervisor, settings: Setting
         resolve_config(request.profile_slug, request.config)
     except UnknownProfile as error:
         raise InvalidInput(str(error), code="unknown_profile",
-                           details=[{"field": "profileSlug",
-                                     "message": f"must be one of {', '.join(error.valid)}"}]
-                           ) from error
+                           details=[{"field": "profileSlug", "message": str(error)}],
+                           context={"valid": error.valid}) from error
     except InvalidConfig as error:
         raise InvalidInput("the config is invalid", code="invalid_config",
-                           details=error.details) from error
+                           details=[{"field": f"config.{detail['field']}",
+                                     "message": detail["message"]}
+                                    for detail in error.details]) from error
     live = await db.run("count-user-live-sessions", user_id=user_id, live=LIVE_VALUES)
     if live >= settings.max_running_per_user:
         raise TooManyRequests(
@@ -130,7 +126,9 @@ async def create_session(db: Database, supervisor: Supervisor, settings: Setting
         return Created(_same_request(existing, request), new=False)
     if failing:
         raise CandleGaps(f"the market has {len(candle_set.gaps)} gap(s) in the range",
-                         details={"sessionId": session_id, "gaps": candle_set.gaps})
+                         details=[{"field": "startMs", "message": "the range has gaps; "
+                                   "see error.gaps, or send gapPolicy skip"}],
+                         context={"sessionId": session_id, "gaps": candle_set.gaps})
     await supervisor.start_created(row, plan)
     return Created(row, new=True)
 
@@ -139,7 +137,9 @@ def _same_request(existing: asyncpg.Record, request: CreateRequest) -> asyncpg.R
     if existing["request_hash"] != request.digest():
         raise Conflict("this Idempotency-Key was used with a different request",
                        code="idempotency_key_reused",
-                       details={"sessionId": str(existing["id"])})
+                       details=[{"field": "Idempotency-Key",
+                                 "message": "used before with a different request"}],
+                       context={"sessionId": str(existing["id"])})
     return existing
 
 
@@ -195,48 +195,9 @@ async def _wait_ended(db: Database, user_id: str, session_id: str,
     return row
 
 
-def canonical_session_id(raw: str) -> str:
-    """A session id in canonical lowercase 8-4-4-4-12 form, or 404.
-
-    ``uuid.UUID`` would also take braces, URNs and bare hex, giving one session several
-    URLs; a malformed id is a 404 like a missing one, so it tells a caller nothing.
-    """
-    if not _UUID.fullmatch(raw):
-        raise NotFound("no such session", code="session_not_found")
-    return raw.lower()
-
-
 async def get_user_session(db: Database, user_id: str, session_id: str) -> asyncpg.Record:
     """The user's session, or 404 (another user's session is a 404 too)."""
-    row = await db.run("get-user-session", id=canonical_session_id(session_id),
-                       user_id=user_id)
+    row = await db.run("get-user-session", id=session_id, user_id=user_id)
     if row is None:
         raise NotFound("no such session", code="session_not_found")
     return row
-
-
-def session_json(row: Mapping[str, Any], timeframe_ms: int) -> dict[str, Any]:
-    """The API's view of a session row (camelCase, with lastSeq and progress)."""
-    last_ts = row.get("last_ts")
-    return {
-        "id": str(row["id"]), "profileSlug": row["profile_slug"], "symbol": row["symbol"],
-        "timeframe": row["timeframe"], "startMs": row["start_ms"], "endMs": row["end_ms"],
-        "speed": speed_to_json(speed_from_text(row["speed"])),
-        "config": json.loads(row["config"]), "gapPolicy": row["gap_policy"],
-        "status": row["status"],
-        "error": None if row["error"] is None else json.loads(row["error"]),
-        "candleCount": row["candle_count"], "lastSeq": row.get("last_seq") or 0,
-        "progress": progress(row, last_ts, timeframe_ms),
-        "createdAt": row["created_at"].isoformat(), "updatedAt": row["updated_at"].isoformat(),
-    }
-
-
-def progress(row: Mapping[str, Any], last_ts: int | None, timeframe_ms: int) -> float:
-    """Share of the range replayed, 0..1, from the newest event's simulated time."""
-    if row["status"] == SessionStatus.FINISHED:
-        return 1.0
-    if last_ts is None or row["candle_count"] == 0:
-        return 0.0
-    span: int = row["end_ms"] - row["start_ms"]
-    done: int = last_ts + timeframe_ms - row["start_ms"] if last_ts > row["start_ms"] else 0
-    return round(min(1.0, max(0.0, done / span)), 4)

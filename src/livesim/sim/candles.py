@@ -47,11 +47,6 @@ def timeframe_ms(timeframe: str) -> int:
         raise UnknownTimeframe(timeframe) from None
 
 
-def is_on_grid(ts: int, timeframe: str) -> bool:
-    """True when ``ts`` is an open time of the UTC grid of ``timeframe``."""
-    return ts % timeframe_ms(timeframe) == 0
-
-
 @dataclass(frozen=True, slots=True)
 class Candle:
     """One OHLCV bar; ``ts`` is its open time in epoch milliseconds (UTC)."""

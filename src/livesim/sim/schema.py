@@ -52,6 +52,20 @@ class KeySpec:
             out["choices"] = list(self.choices)
         return out
 
+    def json_schema(self) -> dict[str, Any]:
+        """The key as a JSON Schema (the HTTP contract documents config keys with it)."""
+        kinds = {"integer": "integer", "number": "number", "boolean": "boolean",
+                 "choice": "string"}
+        out: dict[str, Any] = {"type": [kinds[self.kind], "null"] if self.nullable
+                               else kinds[self.kind], "description": self.meaning}
+        if self.choices:
+            out["enum"] = [*self.choices, None] if self.nullable else list(self.choices)
+        if self.minimum is not None:
+            out["exclusiveMinimum" if self.min_exclusive else "minimum"] = self.minimum
+        if self.maximum is not None:
+            out["exclusiveMaximum" if self.max_exclusive else "maximum"] = self.maximum
+        return out
+
     def check(self, value: Any) -> tuple[Any, str | None]:
         """Return ``(normalised value, None)`` or ``(value, error message)``."""
         if value is None:
@@ -65,11 +79,18 @@ class KeySpec:
         # bool is an int subclass in Python; a JSON true is never a number here.
         if isinstance(value, bool) or not isinstance(value, int | float):
             return value, f"must be {'an integer' if self.kind == 'integer' else 'a number'}"
+        if self.kind == "integer" and isinstance(value, float) and value.is_integer():
+            value = int(value)  # JSON does not tell 5 from 5.0 (nor does JSON Schema)
         if self.kind == "integer" and not isinstance(value, int):
             return value, "must be an integer"
         if isinstance(value, float) and not math.isfinite(value):
             return value, "must be a finite number"
-        number = value if self.kind == "integer" else float(value)
+        if self.kind == "integer":
+            return value, self._range_error(value)
+        try:
+            number = float(value)
+        except OverflowError:  # a JSON integer of 309+ digits: no float holds it
+            return value, "must be a finite number"
         return number, self._range_error(number)
 
     def _range_error(self, value: float) -> str | None:
