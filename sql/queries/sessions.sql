@@ -61,3 +61,17 @@ RETURNING *;
 -- name: notify-control!
 -- Wake the process that runs a session: its runner re-reads the session row.
 SELECT pg_notify('livesim_control', :session_id::text);
+
+-- name: request-step^
+-- A client's step: pause, and have the runner release :candles more candles.
+UPDATE sim_sessions
+SET status = :status, step_count = step_count + :candles, updated_at = now()
+WHERE id = :id AND status = ANY(:live::text[]) AND NOT stop_requested
+RETURNING *;
+
+-- name: request-seek^
+-- A client's seek: pause, and have the runner release every candle opening before :to_ms.
+UPDATE sim_sessions
+SET status = :status, seek_to_ms = :to_ms, updated_at = now()
+WHERE id = :id AND status = ANY(:live::text[]) AND NOT stop_requested
+RETURNING *;

@@ -36,6 +36,8 @@ class Action(enum.StrEnum):
     RESUME = "resume"
     STOP = "stop"
     SPEED = "speed"
+    STEP = "step"
+    SEEK = "seek"
 
 
 S, A = SessionStatus, Action
@@ -44,10 +46,15 @@ TERMINAL = frozenset({S.STOPPED, S.FINISHED, S.FAILED})
 # For SQL: `status = ANY(:live)`, so no query restates the list.
 LIVE_VALUES = sorted(s.value for s in LIVE)
 
+# step and seek release candles and leave the session paused, as a replay's
+# "next bar" and "jump to" buttons do.
 CLIENT_TRANSITIONS: dict[SessionStatus, dict[Action, SessionStatus]] = {
-    S.CREATED: {A.PAUSE: S.PAUSED, A.RESUME: S.CREATED, A.STOP: S.CREATED, A.SPEED: S.CREATED},
-    S.RUNNING: {A.PAUSE: S.PAUSED, A.RESUME: S.RUNNING, A.STOP: S.RUNNING, A.SPEED: S.RUNNING},
-    S.PAUSED: {A.PAUSE: S.PAUSED, A.RESUME: S.RUNNING, A.STOP: S.PAUSED, A.SPEED: S.PAUSED},
+    S.CREATED: {A.PAUSE: S.PAUSED, A.RESUME: S.CREATED, A.STOP: S.CREATED, A.SPEED: S.CREATED,
+                A.STEP: S.PAUSED, A.SEEK: S.PAUSED},
+    S.RUNNING: {A.PAUSE: S.PAUSED, A.RESUME: S.RUNNING, A.STOP: S.RUNNING, A.SPEED: S.RUNNING,
+                A.STEP: S.PAUSED, A.SEEK: S.PAUSED},
+    S.PAUSED: {A.PAUSE: S.PAUSED, A.RESUME: S.RUNNING, A.STOP: S.PAUSED, A.SPEED: S.PAUSED,
+               A.STEP: S.PAUSED, A.SEEK: S.PAUSED},
     # stopping a stopped session is a no-op, like any repeated action
     S.STOPPED: {A.STOP: S.STOPPED},
     S.FINISHED: {},

@@ -205,3 +205,39 @@ async def test_runner_abandoned_by_its_supervisor_writes_nothing_more(
         await trio.sleep(30)
     assert runner.done.is_set()
     assert len(store.log(SESSION)) == written
+
+
+async def test_runner_step_releases_n_candles_then_holds(
+        autojump_clock: trio.testing.MockClock) -> None:
+    runner, store, recorder = make_runner(20, speed=60.0, paused=True)
+    async with trio.open_nursery() as nursery:
+        await nursery.start(runner.run)
+        await trio.sleep(30)
+        assert recorder.candle_times() == []  # paused from the start
+        runner.add_steps(3)
+        await trio.sleep(30)
+        assert len(recorder.candle_times()) == 3  # three, at once, and then it holds
+        runner.add_steps(3)  # the same running total again: nothing more
+        runner.add_steps(5)
+        await trio.sleep(30)
+        assert len(recorder.candle_times()) == 5
+        runner.resume()
+    assert store.log(SESSION) == await reference_log(20)
+
+
+async def test_runner_seek_releases_unpaced_up_to_time_then_holds(
+        autojump_clock: trio.testing.MockClock) -> None:
+    runner, store, recorder = make_runner(20, speed=60.0, paused=True)
+    candles = runner.plan.candles
+    async with trio.open_nursery() as nursery:
+        await nursery.start(runner.run)
+        start = trio.current_time()
+        runner.seek(candles[12].ts)
+        await trio.sleep(0.001)
+        released = [r for _, batch in recorder.batches for r in batch if r.type == "candle"]
+        assert [r.ts for r in released] == [c.ts for c in candles[:12]]  # no waiting
+        assert trio.current_time() - start < 0.01
+        await trio.sleep(60)
+        assert len(recorder.candle_times()) == 12  # then it holds, paused
+        runner.resume()
+    assert store.log(SESSION) == await reference_log(20)

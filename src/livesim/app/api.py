@@ -70,12 +70,18 @@ CROSS_FIELD_CODES = {
     "invalid_range": "the end must be after the start",
     "invalid_config": "a config key of another profile, or keys that disagree "
                       "(fast < slow, exitPeriod <= entryPeriod, oversold < overbought)",
-    "speed_mismatch": 'speed goes with action "speed" only, and that action needs it',
+    "control_mismatch": "each action takes its own fields: speed takes speed or "
+                        "barsPerSecond, step takes candles, seek takes toMs or to, the "
+                        "others none",
 }
 
 
 def _max_speed(settings: Settings) -> float:
     return settings.max_speed
+
+
+def _max_bars_per_second(settings: Settings) -> float:
+    return settings.max_bars_per_second
 
 
 def _time(text: str) -> int:
@@ -212,10 +218,26 @@ SESSION_CREATE = Body("SessionCreate", {
 }, exclusive=(("startMs", "start"), ("endMs", "end")),
     message="the session request is invalid", code="invalid_session")
 
+MAX_STEP_CANDLES = 10_000
 CONTROL = Body("Control", {
     "action": Field(OneOf(tuple(action.value for action in Action)), True),
-    "speed": Field(SPEED, False, 'Only with action "speed", where it is required.'),
+    "speed": Field(SPEED, False, 'With action "speed": a multiplier, or "max".'),
+    "barsPerSecond": Field(Number(0.01, _max_bars_per_second), False,
+                           'With action "speed": the pace as candles per second of wall '
+                           "time, whatever the timeframe."),
+    "candles": Field(Integer(1, MAX_STEP_CANDLES), False,
+                     'With action "step": release this many candles, then stay paused.'),
+    "toMs": Field(EPOCH_MS, False, 'With action "seek": release, unpaced, every candle '
+                                   "opening before this time, then stay paused "
+                                   "(forward only)."),
+    "to": Field(TIME, False, 'With action "seek": toMs as a time.'),
 }, message="the control request is invalid", code="invalid_control")
+# The fields each action takes: exactly one of each inner tuple (an empty list: none).
+CONTROL_FIELDS: dict[Action, tuple[tuple[str, ...], ...]] = {
+    Action.SPEED: (("speed", "barsPerSecond"),),
+    Action.STEP: (("candles",),),
+    Action.SEEK: (("toMs", "to"),),
+}
 
 BASE = "/api/sim/sessions"
 CREATE_SESSION = Operation(
@@ -280,7 +302,8 @@ STREAM_TICKET = Operation(
                                        "to open the stream with it."}},
         ("ticket", "expiresInS"))))})
 CONTROL_SESSION = Operation(
-    "post", BASE + "/{session_id}/control", "Pause, resume, stop, or change speed",
+    "post", BASE + "/{session_id}/control",
+    "Pause, resume, stop, change speed, step or seek",
     body=CONTROL,
     responses={200: Reply("The session after the action.", SESSION),
                409: Reply("The action makes no sense in this status.", ERROR)})

@@ -30,6 +30,7 @@ from livesim.runner.pacing import (
 )
 from livesim.runner.session import SessionPlan, opening_record
 from livesim.runner.supervisor import Supervisor
+from livesim.sim.candles import timeframe_ms
 from livesim.sim.events import SessionFailed, canonical_json
 from livesim.sim.profiles import InvalidConfig, UnknownProfile, resolve_config
 from livesim.status import LIVE_VALUES, TERMINAL, Action, SessionStatus, next_status
@@ -143,31 +144,56 @@ def _same_request(existing: asyncpg.Record, request: CreateRequest) -> asyncpg.R
     return existing
 
 
+@dataclass(frozen=True)
+class Control:
+    """A checked control request: the action and the value it carries, if any."""
+
+    action: Action
+    speed: object = None  # the speed action: a multiplier or "max" ...
+    bars_per_second: float | None = None  # ... or a pace in bars per second
+    candles: int = 0  # step
+    to_ms: int | None = None  # seek
+
+
+def _speed_of(control: Control, timeframe: str, settings: Settings) -> Speed:
+    if control.bars_per_second is not None:  # its range is checked at the edge
+        # a multiplier: this many timeframes of market time per second of wall time
+        return control.bars_per_second * timeframe_ms(timeframe) / 1000
+    try:
+        return parse_speed(control.speed, settings.max_speed)
+    except ValueError as error:
+        raise InvalidInput(str(error), code="invalid_speed",
+                           details=[{"field": "speed", "message": str(error)}]) from error
+
+
 async def control_session(db: Database, supervisor: Supervisor, settings: Settings,
-                          user_id: str, session_id: str, action: Action,
-                          speed: object = None) -> asyncpg.Record:
+                          user_id: str, session_id: str, control: Control) -> asyncpg.Record:
     """Apply a control action; a repeat is a no-op, a senseless one a 409.
 
-    Pause and resume are the client's to write; a stop is a request that the owning
-    runner carries out (it writes ``stopped`` with ``session_stopped``), so this waits
-    a moment for it and answers with the session as it then stands.
+    Pause, resume, step and seek are the client's to write (step and seek leave the
+    session paused, with candles for the runner to release); a stop is a request that
+    the owning runner carries out (it writes ``stopped`` with ``session_stopped``), so
+    this waits a moment for it and answers with the session as it then stands.
     """
+    action = control.action
     row = await get_user_session(db, user_id, session_id)
     for _attempt in range(3):  # a concurrent change of status: re-read and decide again
         status = SessionStatus(row["status"])
         target = next_status(status, action, stop_requested=row["stop_requested"])
+        live = {"id": row["id"], "live": LIVE_VALUES}
         if action is Action.SPEED:
-            try:
-                new_speed = parse_speed(speed, settings.max_speed)
-            except ValueError as error:
-                raise InvalidInput(str(error), code="invalid_speed",
-                                   details=[{"field": "speed", "message": str(error)}]
-                                   ) from error
-            updated = await db.run("set-session-speed", id=row["id"],
-                                   speed=speed_to_text(new_speed), live=LIVE_VALUES)
+            new_speed = _speed_of(control, row["timeframe"], settings)
+            updated = await db.run("set-session-speed", speed=speed_to_text(new_speed), **live)
         elif action is Action.STOP:
             updated = row if status in TERMINAL or row["stop_requested"] else await db.run(
-                "request-stop", id=row["id"], live=LIVE_VALUES)
+                "request-stop", **live)
+        elif action is Action.STEP:
+            updated = await db.run("request-step", candles=control.candles,
+                                   status=target.value, **live)
+        elif action is Action.SEEK:
+            await _check_forward(db, user_id, session_id, control.to_ms)
+            updated = await db.run("request-seek", to_ms=control.to_ms, status=target.value,
+                                   **live)
         elif target == status:
             updated = row
         else:
@@ -182,6 +208,17 @@ async def control_session(db: Database, supervisor: Supervisor, settings: Settin
         row = await get_user_session(db, user_id, session_id)
     raise Conflict("the session changed status while the control was applied; try again",
                    code="concurrent_change")
+
+
+async def _check_forward(db: Database, user_id: str, session_id: str, to_ms: int | None
+                         ) -> None:
+    # Seek goes forward only: the log cannot be taken back.
+    progress = await db.run("get-user-session-progress", id=session_id, user_id=user_id)
+    last_ts = progress["last_ts"] if progress is not None else None
+    if to_ms is None or (last_ts is not None and to_ms <= last_ts):
+        raise Conflict("seek goes forward only: the replay is already past that time",
+                       code="seek_backwards",
+                       details=[{"field": "toMs", "message": f"must be after {last_ts}"}])
 
 
 async def _wait_ended(db: Database, user_id: str, session_id: str,

@@ -109,6 +109,7 @@ class SessionRunner:
     def __init__(self, plan: SessionPlan, store: EventStore, publish: Publish, *,
                  lease: Lease, speed: Speed, paused: bool = False,
                  stop_requested: bool = False, written_before: int | None = None,
+                 step_count: int = 0, seek_to_ms: int | None = None,
                  max_batch_events: int = MAX_BATCH_EVENTS) -> None:
         self.plan = plan
         self.lease = lease
@@ -129,6 +130,11 @@ class SessionRunner:
         self._written_before = 0
         self._run_scope = trio.CancelScope()
         self.abandoned = False
+        # step and seek: candles released while paused (see add_steps and seek)
+        self._step_count_seen = step_count
+        self._steps_left = 0
+        self._seek_to_ms = seek_to_ms
+        self._seeking = False
         self._pending: list[LogRecord] = []
         self._nursery: trio.Nursery | None = None
         self._in_flight: trio.Event | None = None
@@ -172,6 +178,23 @@ class SessionRunner:
         if self._pacer is not None:
             self._pacer.set_speed(speed, trio.current_time())
         self._interrupt_wait()
+
+    def add_steps(self, step_count: int) -> None:
+        """Release, while paused, the steps added since the last call.
+
+        ``step_count`` is the session's running total (it only grows), so a control
+        delivered twice releases its candles once.
+        """
+        if step_count > self._step_count_seen:
+            self._steps_left += step_count - self._step_count_seen
+            self._step_count_seen = step_count
+            self._interrupt_wait()
+
+    def seek(self, to_ms: int | None) -> None:
+        """Release, unpaced and while paused, every candle that opens before ``to_ms``."""
+        if to_ms is not None and to_ms != self._seek_to_ms:
+            self._seek_to_ms = to_ms
+            self._interrupt_wait()
 
     def abandon(self) -> None:
         """Stop at once without writing anything more: the session is no longer ours."""
@@ -235,7 +258,7 @@ class SessionRunner:
         last_ts = plan.start_ms
         for candle in plan.candles:
             if self._seq + 1 > self._written_before:
-                if not await self._wait_for_release():
+                if not await self._wait_for_release(candle):
                     await self._flush()
                     await self._terminate(SessionStopped(
                         ts=last_ts, candles=self.candles_released, stats=engine.stats()),
@@ -244,7 +267,7 @@ class SessionRunner:
             self._emit(engine.step(candle))
             self.candles_released += 1
             last_ts = candle.ts
-            if not self._pacer.unpaced:
+            if not (self._pacer.unpaced or self._seeking):
                 await self._flush()
             elif len(self._pending) >= self._max_batch_events:
                 await self._flush(write_behind=True)
@@ -255,13 +278,21 @@ class SessionRunner:
         await self._terminate(SessionFinished(ts=last_ts, stats=engine.stats()),
                               SessionStatus.FINISHED)
 
-    async def _wait_for_release(self) -> bool:
-        """Wait until the next candle is due; False when a stop took effect instead."""
+    async def _wait_for_release(self, candle: Candle) -> bool:
+        """Wait until ``candle`` is due; False when a stop took effect instead."""
         assert self._pacer is not None
         while True:
             if self.stop_requested:
                 return False
             if self._paused:
+                # steps first: a step sent before a seek is not swallowed by it
+                if self._steps_left > 0:
+                    self._steps_left -= 1
+                    self._seeking = False
+                    return True
+                self._seeking = self._seek_to_ms is not None and candle.ts < self._seek_to_ms
+                if self._seeking:
+                    return True
                 await self._flush()  # what was released before the pause is published now
                 with trio.CancelScope() as self._wait_scope:
                     await self._resumed.wait()

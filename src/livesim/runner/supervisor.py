@@ -124,7 +124,8 @@ class Supervisor:
                                speed=speed_from_text(row["speed"]),
                                paused=row["status"] == SessionStatus.PAUSED,
                                stop_requested=row["stop_requested"],
-                               written_before=written_before)
+                               written_before=written_before, step_count=row["step_count"],
+                               seek_to_ms=row["seek_to_ms"])
         self.runners[plan.session_id] = runner
         assert self._nursery is not None
         try:
@@ -185,6 +186,8 @@ class Supervisor:
             runner.abandon()
             return True
         runner.set_speed(speed_from_text(row["speed"]))
+        runner.add_steps(row["step_count"])
+        runner.seek(row["seek_to_ms"])
         if row["stop_requested"]:
             runner.stop()
         elif row["status"] == SessionStatus.PAUSED:
