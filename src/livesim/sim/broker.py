@@ -383,16 +383,16 @@ class Broker:
                       is_last: bool, out: list[Event]) -> None:
         kind = intent.order_type
         ref = intent.limit_price if kind == "limit" else intent.stop_price
-        order = self._book(Order(
-            0, side, OPEN, intent.reason, "strategy", kind, limit_price=intent.limit_price,
-            stop_price=intent.stop_price, stop_loss=intent.stop_loss,
-            take_profit=intent.take_profit, expires_after=intent.expires_after_candles),
-            candle.ts, out, self._estimate_entry(candle, side, ref))
         problems = order_problems(
             side=side, order_type=kind, qty=None, size_fraction=None,
             limit_price=intent.limit_price, stop_price=intent.stop_price,
             stop_loss=intent.stop_loss, take_profit=intent.take_profit,
             expires_after_candles=intent.expires_after_candles, sized=False)
+        order = self._book(Order(
+            0, side, OPEN, intent.reason, "strategy", kind, limit_price=intent.limit_price,
+            stop_price=intent.stop_price, stop_loss=intent.stop_loss,
+            take_profit=intent.take_profit, expires_after=intent.expires_after_candles),
+            candle.ts, out, 0 if problems else self._estimate_entry(candle, side, ref))
         if problems:
             out.append(OrderRejected(candle.ts, order.order_id, "invalid order: " + "; ".join(
                 f"{p['field']} {p['message']}" for p in problems)))
@@ -411,37 +411,39 @@ class Broker:
     def _submit_outside(self, item: SubmitOrder, candle: Candle, index: int,
                         out: list[Event]) -> None:
         kind = item.order_type
-        qty = item.qty
-        if qty is not None and not self.params.fractional and qty == int(qty):
-            qty = int(qty)
-        ref = item.limit_price if kind == "limit" else item.stop_price
-        event_qty = qty
-        if event_qty is None:
-            price = candle.open if ref is None else ref
-            event_qty = self.size(self.portfolio.equity_at(price),
-                                  self.fill_price(price, item.side), item.size_fraction)
-        order = self._book(Order(
-            0, item.side, NET, "user order", "user", kind, qty, item.size_fraction,
-            item.client_order_id, item.limit_price, item.stop_price, item.stop_loss,
-            item.take_profit, item.expires_after_candles), candle.ts, out, event_qty)
         # The HTTP layer checks the body first; checked again since this is the contract.
         problems = order_problems(
             side=item.side, order_type=kind, qty=item.qty, size_fraction=item.size_fraction,
             limit_price=item.limit_price, stop_price=item.stop_price,
             stop_loss=item.stop_loss, take_profit=item.take_profit,
             expires_after_candles=item.expires_after_candles, sized=True)
+        qty = item.qty
+        event_qty: float | None = 0
+        if not problems:
+            if qty is not None and not self.params.fractional and qty == int(qty):
+                qty = int(qty)
+            event_qty = qty
+            if event_qty is None:
+                ref = item.limit_price if kind == "limit" else item.stop_price
+                price = candle.open if ref is None else ref
+                event_qty = self.size(self.portfolio.equity_at(price),
+                                      self.fill_price(price, item.side), item.size_fraction)
+        order = self._book(Order(
+            0, item.side, NET, "user order", "user", kind, qty, item.size_fraction,
+            item.client_order_id, item.limit_price, item.stop_price, item.stop_loss,
+            item.take_profit, item.expires_after_candles), candle.ts, out, event_qty)
         reason = None
         if item.client_order_id in self._client_ids:
             reason = f"duplicate clientOrderId {item.client_order_id!r}"
-        elif problems:
-            reason = "invalid order: " + "; ".join(
-                f"{p['field']} {p['message']}" for p in problems)
-        elif qty is not None and not self.params.fractional and not isinstance(qty, int):
-            reason = "qty must be whole units (the session's fractional setting is off)"
-        elif self.liquidated:
-            reason = ACCOUNT_LIQUIDATED
-        if reason is None or not reason.startswith("duplicate"):
+        else:
             self._client_ids[item.client_order_id] = order.order_id
+            if problems:
+                reason = "invalid order: " + "; ".join(
+                    f"{p['field']} {p['message']}" for p in problems)
+            elif qty is not None and not self.params.fractional and not isinstance(qty, int):
+                reason = "qty must be whole units (the session's fractional setting is off)"
+            elif self.liquidated:
+                reason = ACCOUNT_LIQUIDATED
         if reason is not None:
             out.append(OrderRejected(candle.ts, order.order_id, reason))
         elif kind == "market":

@@ -65,7 +65,8 @@ class Order:
                            ("limitPrice", self.limit_price), ("stopPrice", self.stop_price),
                            ("stopLoss", self.stop_loss), ("takeProfit", self.take_profit),
                            ("expiresAfterCandles", self.expires_after)):
-            if value is not None:
+            # A rejected order may carry a NaN; the log never does (canonical JSON).
+            if value is not None and not (isinstance(value, float) and not math.isfinite(value)):
                 out[key] = value
         return out
 
