@@ -428,6 +428,9 @@ def test_order_runaway_short_is_liquidated_at_the_close(replay: Replay) -> None:
                                                        "reason": ACCOUNT_LIQUIDATED})
     all_types = [e.type for step in steps for e in step]
     assert all_types.count("account_liquidated") == 1
+    assert engine.liquidated
+    assert (engine.order_id_for("b"), engine.order_id_for("c"), engine.order_id_for("x")) == (
+        2, 5, None)
     assert engine.stats()["finalEquity"] == -100.0
 
 

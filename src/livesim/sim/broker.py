@@ -202,6 +202,10 @@ class Broker:
     def _cost(self, qty: float, price: float) -> float:
         return qty * price + qty * price * self._commission
 
+    def order_id_for(self, client_order_id: str) -> int | None:
+        """The ``orderId`` given to the outside order with this ``clientOrderId``."""
+        return self._client_ids.get(client_order_id)
+
     def open_orders(self) -> list[dict[str, object]]:
         """Every order in the book (queued market orders, then limit/stop orders)."""
         return [order.describe() for order in (*self.pending, *self.working)]

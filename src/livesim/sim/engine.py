@@ -101,6 +101,15 @@ class SessionEngine:
         """The orders in the book after the last step (for ``GET .../orders``)."""
         return self.broker.open_orders()
 
+    def order_id_for(self, client_order_id: str) -> int | None:
+        """The engine's ``orderId`` of an outside order applied so far, else None."""
+        return self.broker.order_id_for(client_order_id)
+
+    @property
+    def liquidated(self) -> bool:
+        """True once ``account_liquidated`` was written: every later order is rejected."""
+        return self.broker.liquidated
+
     def stats(self) -> dict[str, Any]:
         """Statistics over the candles stepped so far (see :mod:`livesim.sim.stats`)."""
         return self.tracker.summary(self.portfolio)
