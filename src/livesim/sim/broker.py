@@ -81,13 +81,11 @@ Deliberate differences from backtesting.py 0.6.6:
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
 from dataclasses import dataclass
 
 from livesim.sim.candles import Candle
 from livesim.sim.events import (
     AccountLiquidated,
-    CancelRejected,
     Event,
     OrderCancelled,
     OrderExpired,
@@ -95,8 +93,6 @@ from livesim.sim.events import (
     OrderRejected,
     OrderSubmitted,
 )
-from livesim.sim.inputs import CancelOrder, ClosePosition, Input, SubmitOrder
-from livesim.sim.intents import Action, OrderIntent
 from livesim.sim.orders import (
     CLOSE,
     NET,
@@ -104,7 +100,6 @@ from livesim.sim.orders import (
     Order,
     bracket_problem_at_fill,
     limit_fill_price,
-    order_problems,
     stop_fill_price,
 )
 from livesim.sim.portfolio import Portfolio
@@ -162,7 +157,6 @@ class Broker:
         self.working: list[Order] = []  # limit and stop orders, in submission order
         self.liquidated = False
         self._next_order_id = 1
-        self._client_ids: dict[str, int] = {}  # outside orders: clientOrderId -> orderId
         self._commission = params.commission
         self._slip = params.slippage_bps / 10_000.0
         self._fill_at_close = params.fill == "close"
@@ -202,10 +196,6 @@ class Broker:
     def _cost(self, qty: float, price: float) -> float:
         return qty * price + qty * price * self._commission
 
-    def order_id_for(self, client_order_id: str) -> int | None:
-        """The ``orderId`` given to the outside order with this ``clientOrderId``."""
-        return self._client_ids.get(client_order_id)
-
     def open_orders(self) -> list[dict[str, object]]:
         """Every order in the book (queued market orders, then limit/stop orders)."""
         return [order.describe() for order in (*self.pending, *self.working)]
@@ -216,24 +206,7 @@ class Broker:
         """Fill the strategy's orders queued on the previous candle at this candle's open."""
         orders, self.pending = self.pending, []
         for order in orders:
-            self._fill(order, candle.open, candle.ts, out)
-
-    def apply_inputs(self, inputs: Sequence[Input], candle: Candle, index: int,
-                     out: list[Event]) -> None:
-        """Apply outside inputs taking effect at candle ``index``, in recorded order."""
-        for item in inputs:
-            if isinstance(item, SubmitOrder):
-                self._submit_outside(item, candle, index, out)
-            elif isinstance(item, CancelOrder):
-                self._cancel_outside(item, candle.ts, out)
-            elif isinstance(item, ClosePosition):
-                trade = self.portfolio.trade
-                side = "buy" if trade is not None and trade.direction == -1 else "sell"
-                order = self._new_order(side, CLOSE, None if trade is None else trade.qty,
-                                        "close position", candle.ts, out, source="user")
-                self._fill(order, candle.open, candle.ts, out)
-            else:
-                raise TypeError(f"not an input: {item!r}")
+            self.fill(order, candle.open, candle.ts, out)
 
     def check_exits(self, candle: Candle, out: list[Event]) -> None:
         """Close the open trade if this candle reaches its stop or its target."""
@@ -283,7 +256,7 @@ class Broker:
             if price is None:
                 continue
             self.working.remove(order)
-            if self._fill(order, price, ts, out) and order.order_type == "stop":
+            if self.fill(order, price, ts, out) and order.order_type == "stop":
                 self._stop_entry_target(candle, out)
         if any(order.expires_at is not None and order.expires_at <= index
                for order in self.working):
@@ -296,37 +269,6 @@ class Broker:
                 else:
                     keep.append(order)
             self.working = keep
-
-    def submit(self, intents: list[OrderIntent], candle: Candle, index: int, is_last: bool,
-               out: list[Event]) -> None:
-        """Turn the strategy's intents into orders; fill, queue, book or reject them."""
-        trade = self.portfolio.trade
-        # The position the orders placed so far will leave (queued orders included).
-        direction = 0 if trade is None else trade.direction
-        qty: float = 0 if trade is None else trade.qty
-        for intent in intents:
-            if self.working:
-                self._cancel_where("strategy", "superseded by a new strategy signal",
-                                   candle.ts, out)
-            action = intent.action
-            if action is Action.BUY:
-                close, opening = direction == -1, 1 if direction != 1 else 0
-            elif action is Action.SELL:
-                close = direction == 1
-                opening = -1 if self.params.allow_short and direction != -1 else 0
-            elif action is Action.EXIT_LONG:
-                close, opening = direction == 1, 0
-            else:
-                close, opening = direction == -1, 0
-            if close:
-                side = "sell" if direction == 1 else "buy"
-                self._place(self._new_order(side, CLOSE, qty, intent.reason, candle.ts, out),
-                            candle, is_last, out)
-                direction, qty = 0, 0
-            if opening:
-                self._submit_entry(intent, "buy" if opening == 1 else "sell", candle, index,
-                                   is_last, out)
-                direction = opening
 
     def close_at_end(self, candle: Candle, out: list[Event]) -> None:
         """``closeAtEnd``: close the open trade at the last candle's close."""
@@ -348,13 +290,14 @@ class Broker:
         out.append(AccountLiquidated(candle.ts, portfolio.equity_at(candle.close),
                                      portfolio.cash, trade_ids))
 
-    # -- internals ----------------------------------------------------------------------
+    # -- booking and execution (also used by the strategy and outside order desks) --------
 
-    def _new_order(self, side: str, role: str, qty: float | None, reason: str, ts: int,
-                   out: list[Event], *, source: str = "strategy") -> Order:
-        return self._book(Order(0, side, role, reason, source, "market", qty), ts, out)
+    def new_order(self, side: str, role: str, qty: float | None, reason: str, ts: int,
+                  out: list[Event], *, source: str = "strategy") -> Order:
+        """Book a market order (see :meth:`book`)."""
+        return self.book(Order(0, side, role, reason, source, "market", qty), ts, out)
 
-    def _book(self, order: Order, ts: int, out: list[Event],
+    def book(self, order: Order, ts: int, out: list[Event],
               event_qty: float | None = None) -> Order:
         """Give ``order`` the next id and write its ``order_submitted``."""
         order.order_id = order_id = self._next_order_id
@@ -370,116 +313,26 @@ class Broker:
         if trade is None:
             return
         side = "sell" if trade.direction == 1 else "buy"
-        order = self._new_order(side, CLOSE, trade.qty, reason, ts, out, source="broker")
-        self._fill(order, price, ts, out)
+        order = self.new_order(side, CLOSE, trade.qty, reason, ts, out, source="broker")
+        self.fill(order, price, ts, out)
 
-    def _place(self, order: Order, candle: Candle, is_last: bool, out: list[Event]) -> None:
+    def place(self, order: Order, candle: Candle, is_last: bool, out: list[Event]) -> None:
+        """A strategy's market order: rejected on the last candle, else filled or queued."""
         if is_last:
             out.append(OrderRejected(candle.ts, order.order_id, END_OF_DATA))
         elif self._fill_at_close:
-            self._fill(order, candle.close, candle.ts, out)
+            self.fill(order, candle.close, candle.ts, out)
         elif self.liquidated:
             out.append(OrderRejected(candle.ts, order.order_id, ACCOUNT_LIQUIDATED))
         else:
             self.pending.append(order)
 
-    def _submit_entry(self, intent: OrderIntent, side: str, candle: Candle, index: int,
-                      is_last: bool, out: list[Event]) -> None:
-        kind = intent.order_type
-        ref = intent.limit_price if kind == "limit" else intent.stop_price
-        problems = order_problems(
-            side=side, order_type=kind, qty=None, size_fraction=None,
-            limit_price=intent.limit_price, stop_price=intent.stop_price,
-            stop_loss=intent.stop_loss, take_profit=intent.take_profit,
-            expires_after_candles=intent.expires_after_candles, sized=False)
-        order = self._book(Order(
-            0, side, OPEN, intent.reason, "strategy", kind, limit_price=intent.limit_price,
-            stop_price=intent.stop_price, stop_loss=intent.stop_loss,
-            take_profit=intent.take_profit, expires_after=intent.expires_after_candles),
-            candle.ts, out, 0 if problems else self._estimate_entry(candle, side, ref))
-        if problems:
-            out.append(OrderRejected(candle.ts, order.order_id, "invalid order: " + "; ".join(
-                f"{p['field']} {p['message']}" for p in problems)))
-        elif kind == "market":
-            self._place(order, candle, is_last, out)
-        elif is_last:
-            out.append(OrderRejected(candle.ts, order.order_id, END_OF_DATA))
-        elif self.liquidated:
-            out.append(OrderRejected(candle.ts, order.order_id, ACCOUNT_LIQUIDATED))
-        else:
-            # Booked at this close, it works from the next candle on.
-            if intent.expires_after_candles is not None:
-                order.expires_at = index + intent.expires_after_candles
-            self.working.append(order)
+    def issued(self, order_id: int) -> bool:
+        """True when ``order_id`` was given to an order of this session."""
+        return 1 <= order_id < self._next_order_id
 
-    def _submit_outside(self, item: SubmitOrder, candle: Candle, index: int,
-                        out: list[Event]) -> None:
-        kind = item.order_type
-        # The HTTP layer checks the body first; checked again since this is the contract.
-        problems = order_problems(
-            side=item.side, order_type=kind, qty=item.qty, size_fraction=item.size_fraction,
-            limit_price=item.limit_price, stop_price=item.stop_price,
-            stop_loss=item.stop_loss, take_profit=item.take_profit,
-            expires_after_candles=item.expires_after_candles, sized=True)
-        qty = item.qty
-        event_qty: float | None = 0
-        if not problems:
-            if qty is not None and not self.params.fractional and qty == int(qty):
-                qty = int(qty)
-            event_qty = qty
-            if event_qty is None:
-                ref = item.limit_price if kind == "limit" else item.stop_price
-                price = candle.open if ref is None else ref
-                event_qty = self.size(self.portfolio.equity_at(price),
-                                      self.fill_price(price, item.side), item.size_fraction)
-        order = self._book(Order(
-            0, item.side, NET, "user order", "user", kind, qty, item.size_fraction,
-            item.client_order_id, item.limit_price, item.stop_price, item.stop_loss,
-            item.take_profit, item.expires_after_candles), candle.ts, out, event_qty)
-        reason = None
-        if item.client_order_id in self._client_ids:
-            reason = f"duplicate clientOrderId {item.client_order_id!r}"
-        else:
-            self._client_ids[item.client_order_id] = order.order_id
-            if problems:
-                reason = "invalid order: " + "; ".join(
-                    f"{p['field']} {p['message']}" for p in problems)
-            elif qty is not None and not self.params.fractional and not isinstance(qty, int):
-                reason = "qty must be whole units (the session's fractional setting is off)"
-            elif self.liquidated:
-                reason = ACCOUNT_LIQUIDATED
-        if reason is not None:
-            out.append(OrderRejected(candle.ts, order.order_id, reason))
-        elif kind == "market":
-            self._fill(order, candle.open, candle.ts, out)
-        else:
-            if item.expires_after_candles is not None:
-                order.expires_at = index + item.expires_after_candles - 1
-            self.working.append(order)
-
-    def _cancel_outside(self, item: CancelOrder, ts: int, out: list[Event]) -> None:
-        if item.order_id is not None:
-            order_id: int | None = item.order_id
-            label = f"order {item.order_id}"
-        else:
-            assert item.client_order_id is not None
-            order_id = self._client_ids.get(item.client_order_id)
-            label = f"clientOrderId {item.client_order_id!r}"
-        for order in self.working:
-            if order.order_id == order_id and order.source == "user":
-                self.working.remove(order)
-                out.append(OrderCancelled(ts, order.order_id, "cancelled by user",
-                                          order.client_order_id))
-                return
-        if order_id is None or order_id >= self._next_order_id:
-            reason = f"no order with {label}"
-        elif order_id not in self._client_ids.values():
-            reason = f"{label} is not an outside order: users cancel only their own orders"
-        else:
-            reason = f"{label} is not open (filled, rejected, cancelled or expired)"
-        out.append(CancelRejected(ts, item.order_id, item.client_order_id, reason))
-
-    def _cancel_where(self, source: str, reason: str, ts: int, out: list[Event]) -> None:
+    def cancel_where(self, source: str, reason: str, ts: int, out: list[Event]) -> None:
+        """Cancel every working order from ``source`` (``strategy`` or ``user``)."""
         keep = []
         for order in self.working:
             if order.source == source:
@@ -487,20 +340,6 @@ class Broker:
             else:
                 keep.append(order)
         self.working = keep
-
-    def _estimate_entry(self, candle: Candle, side: str, ref: float | None) -> float:
-        # The entry's size as it would be if filled at this close (or at its limit / stop
-        # price); for fill="close" market entries the closing order has already filled,
-        # so this is exactly the fill's size.
-        price = candle.close if ref is None else ref
-        portfolio = self.portfolio
-        equity = portfolio.cash
-        trade = portfolio.trade
-        if trade is not None:
-            exit_price = self.fill_price(price, "sell" if trade.direction == 1 else "buy")
-            equity += (trade.direction * trade.qty * exit_price
-                       - trade.qty * exit_price * self._commission)
-        return self.size(equity, self.fill_price(price, side))
 
     def _stop_entry_target(self, candle: Candle, out: list[Event]) -> None:
         trade = self.portfolio.trade
@@ -513,7 +352,7 @@ class Broker:
                                                                  or candle.high < stop):
             self._exit(min(candle.open, target), "take profit", candle.ts, out)
 
-    def _fill(self, order: Order, price: float, ts: int, out: list[Event]) -> bool:
+    def fill(self, order: Order, price: float, ts: int, out: list[Event]) -> bool:
         """Execute ``order`` at ``price`` (before slippage); True when it opened a trade."""
         portfolio = self.portfolio
         trade = portfolio.trade

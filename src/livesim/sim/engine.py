@@ -31,11 +31,13 @@ from livesim.sim.broker import Broker, BrokerParams
 from livesim.sim.candles import Candle, timeframe_ms
 from livesim.sim.events import CandleClosed, Event
 from livesim.sim.inputs import Input
+from livesim.sim.outside_orders import OutsideOrders
 from livesim.sim.portfolio import Portfolio
 from livesim.sim.profiles import build_strategy, resolve_config
 from livesim.sim.schema import build_params
 from livesim.sim.stats import StatsTracker
 from livesim.sim.strategies import Strategy
+from livesim.sim.strategy_orders import StrategyOrders
 
 
 class SessionEngine:
@@ -50,6 +52,8 @@ class SessionEngine:
         self.params: BrokerParams = build_params(BrokerParams, config)
         self.portfolio = Portfolio(self.params.initial_cash)
         self.broker = Broker(self.params, self.portfolio)
+        self.strategy_orders = StrategyOrders(self.broker)
+        self.outside_orders = OutsideOrders(self.broker)
         self.tracker = StatsTracker(self.params.initial_cash, timeframe_ms(timeframe))
         self.candle_count = candle_count
         self.index = 0
@@ -78,14 +82,14 @@ class SessionEngine:
         if broker.pending:
             broker.fill_pending(candle, out)
         if inputs:
-            broker.apply_inputs(inputs, candle, index, out)
+            self.outside_orders.apply(inputs, candle, index, out)
         if self.portfolio.trade is not None:
             broker.check_exits(candle, out)
         if broker.working:
             broker.process_working(candle, index, out)
         intents = self._on_candle(candle)
         if intents:
-            broker.submit(intents, candle, index, is_last, out)
+            self.strategy_orders.submit(intents, candle, index, is_last, out)
         if is_last and self.params.close_at_end:
             broker.close_at_end(candle, out)
         snapshot = self._mark(ts, candle.close)
@@ -103,7 +107,7 @@ class SessionEngine:
 
     def order_id_for(self, client_order_id: str) -> int | None:
         """The engine's ``orderId`` of an outside order applied so far, else None."""
-        return self.broker.order_id_for(client_order_id)
+        return self.outside_orders.order_id_for(client_order_id)
 
     @property
     def liquidated(self) -> bool:
