@@ -241,3 +241,35 @@ async def test_runner_seek_releases_unpaced_up_to_time_then_holds(
         assert len(recorder.candle_times()) == 12  # then it holds, paused
         runner.resume()
     assert store.log(SESSION) == await reference_log(20)
+
+
+async def test_runner_restart_replays_recorded_inputs_to_the_same_log(
+        autojump_clock: trio.testing.MockClock) -> None:
+    order = ("submit_order", {"clientOrderId": "o1", "side": "buy", "type": "market",
+                              "qty": 1})
+    close = ("close_position", {})
+
+    async def run_with_inputs(crash_at: float | None) -> list[LogRecord]:
+        store = MemoryEventStore()
+        plan = session_plan(candle_series(20), profile_slug="manual", config={})
+        first = SessionRunner(plan, store, Recorder(), lease=LEASE, speed=60.0)
+        async with trio.open_nursery() as nursery:
+            await nursery.start(first.run)
+            await trio.sleep(3.5)
+            store.pending_inputs[SESSION] = [order]
+            first.inputs_arrived()
+            await trio.sleep(4.0)
+            store.pending_inputs[SESSION] = [close]
+            first.inputs_arrived()
+            if crash_at is not None:
+                await trio.sleep(crash_at)
+                nursery.cancel_scope.cancel()  # the process dies
+        if crash_at is not None:
+            second = SessionRunner(plan, store, Recorder(), lease=LEASE, speed=60.0)
+            await second.run()
+        return store.log(SESSION)
+
+    clean = await run_with_inputs(None)
+    assert [r.type for r in clean].count("trade_closed") == 1
+    assert await run_with_inputs(0.5) == clean
+    assert await run_with_inputs(5.0) == clean

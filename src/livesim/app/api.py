@@ -51,6 +51,7 @@ from livesim.market.checks import MAX_EPOCH_MS, MIN_EPOCH_MS, SYMBOL, SYMBOL_HIN
 from livesim.market.commands import parse_time
 from livesim.runner.pacing import MAX
 from livesim.sim.candles import TIMEFRAMES
+from livesim.sim.inputs import CLIENT_ORDER_ID_RE
 from livesim.sim.profiles import PROFILES
 from livesim.sim.schema import KeySpec
 from livesim.status import Action, SessionStatus
@@ -70,6 +71,10 @@ CROSS_FIELD_CODES = {
     "invalid_range": "the end must be after the start",
     "invalid_config": "a config key of another profile, or keys that disagree "
                       "(fast < slow, exitPeriod <= entryPeriod, oversold < overbought)",
+    "invalid_order": "an order's fields that disagree: a limit order needs limitPrice, a "
+                     "stop order stopPrice, exactly one of qty and sizeFraction, sizes "
+                     "above 0, a stop-loss and take-profit on the losing and winning "
+                     "side, whole units unless the session is fractional",
     "control_mismatch": "each action takes its own fields: speed takes speed or "
                         "barsPerSecond, step takes candles, seek takes toMs or to, the "
                         "others none",
@@ -307,6 +312,66 @@ CONTROL_SESSION = Operation(
     body=CONTROL,
     responses={200: Reply("The session after the action.", SESSION),
                409: Reply("The action makes no sense in this status.", ERROR)})
+
+# ---- outside orders (inputs of the log) -------------------------------------------------
+
+CLIENT_ORDER_ID = String(max_length=64, pattern=CLIENT_ORDER_ID_RE,
+                         hint="must be 1-64 of letters, digits and ._:- (not first)")
+_PRICE = Number(0, None)
+ORDER = Body("Order", {
+    "clientOrderId": Field(CLIENT_ORDER_ID, True, "Your id for the order; a retry with the "
+                           "same id and body is the same order, another body a 409."),
+    "side": Field(OneOf(("buy", "sell")), True),
+    "type": Field(OneOf(("market", "limit", "stop")), False, "market (default), limit or "
+                  "stop."),
+    "qty": Field(Number(0, None), False, "Units; or give sizeFraction."),
+    "sizeFraction": Field(Number(0, 1), False, "A share of equity, as a strategy sizes."),
+    "limitPrice": Field(_PRICE, False, "For a limit order."),
+    "stopPrice": Field(_PRICE, False, "For a stop order."),
+    "stopLoss": Field(_PRICE, False, "Stop-loss price of the trade the order opens."),
+    "takeProfit": Field(_PRICE, False, "Take-profit price of the trade the order opens."),
+    "expiresAfterCandles": Field(Integer(1, 1_000_000), False,
+                                 "Good till cancelled unless given."),
+}, message="the order is invalid", code="invalid_order")
+ORDER_ACCEPTED = Shape(_obj({
+    "clientOrderId": _STR, "kind": _STR,
+    "status": {"type": "string", "enum": ["pending", "recorded"],
+               "description": "pending: it takes effect at the next candle; recorded: "
+                              "its candle is fixed (candleIndex)."},
+    "candleIndex": {"type": ["integer", "null"]}}, ("kind", "status")))
+SUBMIT_ORDER = Operation(
+    "post", BASE + "/{session_id}/orders", "Place an order (market, limit or stop)",
+    description="An input of the session's log: recorded now, it takes effect at the next "
+                "candle boundary (order_submitted with source user, then fills, "
+                "rejections with reasons, order_cancelled, order_expired).",
+    body=ORDER,
+    responses={202: Reply("Recorded; it takes effect at the next candle.", ORDER_ACCEPTED),
+               200: Reply("A retry of the same order.", ORDER_ACCEPTED),
+               409: Reply("clientOrderId reused with another body, or the session is "
+                          "over or stopping.", ERROR)})
+LIST_ORDERS = Operation(
+    "get", BASE + "/{session_id}/orders", "Open orders, and inputs not yet taken",
+    responses={200: Reply("Open orders (from the log) and pending inputs.", Shape(_obj({
+        "orders": {"type": "array", "items": _OBJECT},
+        "pending": {"type": "array", "items": _OBJECT}}, ("orders", "pending"))))})
+CANCEL_ORDER = Operation(
+    "delete", BASE + "/{session_id}/orders/{client_order_id}", "Cancel an open order",
+    path_params={"client_order_id": Param(CLIENT_ORDER_ID, required=True,
+                                          description="The order's clientOrderId.")},
+    responses={202: Reply("Recorded; it takes effect at the next candle.", ORDER_ACCEPTED),
+               200: Reply("A retry of the same cancel.", ORDER_ACCEPTED),
+               409: Reply("The session is over or stopping.", ERROR)})
+CLOSE_POSITION = Operation(
+    "post", BASE + "/{session_id}/position/close", "Flatten: close the open trade",
+    headers={"Idempotency-Key": Param(String(max_length=None, min_length=0,
+                                             pattern=IDEMPOTENCY_KEY,
+                                             hint="must be 1-200 visible ASCII characters"),
+                                      description="The same key: the same close.")},
+    body=Body("ClosePosition", {}, message="this request takes no fields"),
+    body_required=False,
+    responses={202: Reply("Recorded; it takes effect at the next candle.", ORDER_ACCEPTED),
+               200: Reply("A retry of the same close.", ORDER_ACCEPTED),
+               409: Reply("The session is over or stopping.", ERROR)})
 
 # ---- profiles and market data ---------------------------------------------------------
 

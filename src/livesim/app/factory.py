@@ -5,7 +5,17 @@ from __future__ import annotations
 import trio
 from quart_trio import QuartTrio
 
-from livesim.app import apidocs, health, market, openapi, profiles, sessions, sse, tickets
+from livesim.app import (
+    apidocs,
+    health,
+    market,
+    openapi,
+    orders,
+    profiles,
+    sessions,
+    sse,
+    tickets,
+)
 from livesim.app.auth import build_authenticator
 from livesim.app.errors import register_error_handlers
 from livesim.app.limits import StreamSlots
@@ -22,7 +32,8 @@ def create_app(settings: Settings, database_url: str, *, schema: str | None = No
     app.config["MAX_CONTENT_LENGTH"] = settings.max_body_bytes
     app.config["JSON_SORT_KEYS"] = True
     register_error_handlers(app)
-    for module in (health, market, profiles, sessions, sse, tickets, openapi, apidocs):
+    for module in (health, market, profiles, sessions, orders, sse, tickets, openapi,
+                   apidocs):
         app.register_blueprint(module.blueprint)
     state = AppState(settings, build_authenticator(settings),
                      build_ticket_book(settings.ticket_secret, settings.auth_mode),

@@ -62,6 +62,10 @@ def operation_document(operation: Operation, settings: Settings) -> Schema:
     if "{session_id}" in operation.path:
         parameters.append({"name": "session_id", "in": "path", "required": True,
                            "schema": api.SESSION_ID_PARAM.schema(settings)})
+    for name, param in operation.path_params.items():
+        parameters.append({"name": name, "in": "path", "required": True,
+                           "schema": param.rule.schema(settings),
+                           "description": param.description})
     for where, params in (("query", operation.query), ("header", operation.headers)):
         for name, param in params.items():
             item: Schema = {"name": name, "in": where, "required": param.required,

@@ -71,11 +71,26 @@ class Operation:
     raw_body: Mapping[str, Shape] = field(default_factory=dict)  # media type -> shape
     body_required: bool = True
     public: bool = False
+    # path parameters other than {session_id}, checked by path_value
+    path_params: Mapping[str, Param] = field(default_factory=dict)
 
     @property
     def rule(self) -> str:
         """The path in werkzeug's form."""
-        return self.path.replace("{session_id}", "<session:session_id>")
+        rule = self.path.replace("{session_id}", "<session:session_id>")
+        for name in self.path_params:
+            rule = rule.replace("{" + name + "}", f"<{name}>")
+        return rule
+
+    def path_value(self, name: str, raw: str, settings: Settings) -> Any:
+        """A declared path parameter's value, or 400 naming it."""
+        try:
+            return self.path_params[name].parse(raw, settings)
+        except ValueError as error:
+            problems = Problems()
+            problems.add(name, str(error))
+            problems.raise_if_any(f"the {name} in the path is invalid", "invalid_path")
+        return None  # unreachable: raise_if_any raised
 
     def route(self, blueprint: Blueprint) -> Callable[[View], View]:
         """Register the decorated handler as this operation on ``blueprint``."""

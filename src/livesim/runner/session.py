@@ -58,6 +58,7 @@ from livesim.sim.events import (
     SessionStarted,
     SessionStopped,
 )
+from livesim.sim.inputs import Input, parse_input
 from livesim.status import SessionStatus
 
 LOGGER = logging.getLogger(__name__)
@@ -135,6 +136,8 @@ class SessionRunner:
         self._steps_left = 0
         self._seek_to_ms = seek_to_ms
         self._seeking = False
+        # outside inputs may be pending: claim them at the next candle boundary
+        self._inputs_waiting = True
         self._pending: list[LogRecord] = []
         self._nursery: trio.Nursery | None = None
         self._in_flight: trio.Event | None = None
@@ -196,6 +199,10 @@ class SessionRunner:
             self._seek_to_ms = to_ms
             self._interrupt_wait()
 
+    def inputs_arrived(self) -> None:
+        """Outside inputs may be pending: take them at the next candle boundary."""
+        self._inputs_waiting = True
+
     def abandon(self) -> None:
         """Stop at once without writing anything more: the session is no longer ours."""
         self.abandoned = True
@@ -256,7 +263,11 @@ class SessionRunner:
         if self._paused:
             self._pacer.pause(trio.current_time())
         last_ts = plan.start_ms
-        for candle in plan.candles:
+        recorded = await self._retrying(lambda: self._store.recorded_inputs(plan.session_id))
+        inputs_at: dict[int, list[Input]] = {}
+        for item in recorded:
+            inputs_at.setdefault(item.candle_index, []).append(parse_input(item.kind, item.body))
+        for index, candle in enumerate(plan.candles):
             if self._seq + 1 > self._written_before:
                 if not await self._wait_for_release(candle):
                     await self._flush()
@@ -264,7 +275,9 @@ class SessionRunner:
                         ts=last_ts, candles=self.candles_released, stats=engine.stats()),
                         SessionStatus.STOPPED)
                     return
-            self._emit(engine.step(candle))
+                if self._inputs_waiting:
+                    inputs_at.setdefault(index, []).extend(await self._claim_inputs(index))
+            self._emit(engine.step(candle, inputs_at.pop(index, ())))
             self.candles_released += 1
             last_ts = candle.ts
             if not (self._pacer.unpaced or self._seeking):
@@ -336,6 +349,14 @@ class SessionRunner:
     async def _append(self, records: tuple[LogRecord, ...]) -> None:
         await self._retrying(lambda: self._store.append(self.session_id, self.lease, records))
         self._publish(self.session_id, records)
+
+    async def _claim_inputs(self, index: int) -> list[Input]:
+        # Recorded durably with their candle before the candle is computed: a restart
+        # replays them at the same candle.
+        self._inputs_waiting = False
+        claimed = await self._retrying(
+            lambda: self._store.claim_inputs(self.session_id, self.lease, index))
+        return [parse_input(item.kind, item.body) for item in claimed]
 
     async def _retrying(self, attempt: Callable[[], Awaitable[T]]) -> T:
         """``attempt()`` until the database answers; an outage is a wait, not a failure."""

@@ -32,10 +32,24 @@ class LostOwnership(Exception):
     """The session is no longer this runner's to write (taken over, or already ended)."""
 
 
+@dataclass(frozen=True, slots=True)
+class RecordedInput:
+    """An outside input as recorded: its kind, wire body and the candle it acts at."""
+
+    kind: str
+    body: dict[str, Any]
+    candle_index: int
+
+
 class EventStore(Protocol):
     """What a runner needs from storage; every write is idempotent by seq and fenced."""
 
     async def last_seq(self, session_id: str) -> int: ...
+
+    async def recorded_inputs(self, session_id: str) -> list[RecordedInput]: ...
+
+    async def claim_inputs(self, session_id: str, lease: Lease, candle_index: int
+                           ) -> list[RecordedInput]: ...
 
     async def append(self, session_id: str, lease: Lease,
                      records: Sequence[LogRecord]) -> None: ...
@@ -63,6 +77,18 @@ class PgEventStore:
         value: int = await self._db.run("last-seq", session_id=session_id)
         return value
 
+    async def recorded_inputs(self, session_id: str) -> list[RecordedInput]:
+        rows = await self._db.run("recorded-inputs", session_id=session_id)
+        return [_recorded(row) for row in rows]
+
+    async def claim_inputs(self, session_id: str, lease: Lease, candle_index: int
+                           ) -> list[RecordedInput]:
+        with trio.CancelScope(shield=True):
+            rows = await self._db.run("claim-inputs", session_id=session_id, owner=lease.owner,
+                                      epoch=lease.epoch, live=LIVE_VALUES,
+                                      candle_index=candle_index)
+        return [_recorded(row) for row in sorted(rows, key=lambda row: row["id"])]
+
     async def append(self, session_id: str, lease: Lease,
                      records: Sequence[LogRecord]) -> None:
         with trio.CancelScope(shield=True):
@@ -86,6 +112,10 @@ class PgEventStore:
         raise LostOwnership(session_id)
 
 
+def _recorded(row: Any) -> RecordedInput:
+    return RecordedInput(row["kind"], json.loads(row["body"]), row["candle_index"])
+
+
 class MemoryEventStore:
     """An in-memory log with the same idempotent, fenced semantics, for MockClock tests.
 
@@ -100,10 +130,25 @@ class MemoryEventStore:
         self.epoch: dict[str, int] = {}
         self.writes = 0
         self.outages = 0
+        self.inputs: dict[str, list[RecordedInput]] = {}
+        self.pending_inputs: dict[str, list[tuple[str, dict[str, Any]]]] = {}
 
     async def last_seq(self, session_id: str) -> int:
         await self._reach()
         return max(self.records.get(session_id, {}), default=0)
+
+    async def recorded_inputs(self, session_id: str) -> list[RecordedInput]:
+        await self._reach()
+        return sorted(self.inputs.get(session_id, []), key=lambda i: i.candle_index)
+
+    async def claim_inputs(self, session_id: str, lease: Lease, candle_index: int
+                           ) -> list[RecordedInput]:
+        await self._reach()
+        self._fence(session_id, lease)
+        claimed = [RecordedInput(kind, body, candle_index)
+                   for kind, body in self.pending_inputs.pop(session_id, [])]
+        self.inputs.setdefault(session_id, []).extend(claimed)
+        return claimed
 
     async def append(self, session_id: str, lease: Lease,
                      records: Sequence[LogRecord]) -> None:

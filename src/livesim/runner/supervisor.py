@@ -187,6 +187,7 @@ class Supervisor:
             return True
         runner.set_speed(speed_from_text(row["speed"]))
         runner.add_steps(row["step_count"])
+        runner.inputs_arrived()
         runner.seek(row["seek_to_ms"])
         if row["stop_requested"]:
             runner.stop()
