@@ -36,3 +36,7 @@ lint:
 # Follow a session's events in the terminal.
 watch session:
     {{venv}}/livesim watch {{session}}
+
+# Build the page (web/ -> web/dist, served by the app at /): npm ci, then vite.
+web:
+    cd web && npm ci --no-audit --no-fund && npm run build

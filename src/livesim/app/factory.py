@@ -5,9 +5,21 @@ from __future__ import annotations
 import trio
 from quart_trio import QuartTrio
 
-from livesim.app import apidocs, health, market, openapi, profiles, sessions, sse, tickets
+from livesim.app import (
+    apidocs,
+    health,
+    market,
+    openapi,
+    profiles,
+    results,
+    sessions,
+    sse,
+    tickets,
+    web,
+)
 from livesim.app.auth import build_authenticator
 from livesim.app.context import EXTENSION
+from livesim.app.cors import apply_cors
 from livesim.app.errors import register_error_handlers
 from livesim.app.limits import EXTENSION as STREAMS
 from livesim.app.limits import StreamSlots
@@ -24,8 +36,10 @@ def create_app(settings: Settings, database_url: str, *, schema: str | None = No
     app.config["MAX_CONTENT_LENGTH"] = settings.max_body_bytes
     app.config["JSON_SORT_KEYS"] = True
     register_error_handlers(app)
-    for module in (health, market, profiles, sessions, sse, tickets, openapi, apidocs):
+    for module in (health, market, profiles, sessions, sse, tickets, openapi, apidocs,
+                   results, web):
         app.register_blueprint(module.blueprint)
+    apply_cors(app, settings)
     authenticator = build_authenticator(settings)
     app.extensions[TICKETS] = build_ticket_book(settings.ticket_secret,
                                                 settings.auth_mode)

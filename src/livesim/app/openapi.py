@@ -95,7 +95,10 @@ def _schemas(max_speed: float) -> dict[str, Schema]:
             "candleCount": {"type": "integer"}, "lastSeq": {"type": "integer"},
             "progress": {"type": "number", "minimum": 0, "maximum": 1},
             "createdAt": {"type": "string", "format": "date-time"},
-            "updatedAt": {"type": "string", "format": "date-time"}}},
+            "updatedAt": {"type": "string", "format": "date-time"},
+            "stats": {"oneOf": [any_object, {"type": "null"}],
+                      "description": "GET of one session only: session_finished.stats "
+                                     "once finished, else null."}}},
         "SessionList": {"type": "object", "properties": {
             "sessions": {"type": "array", "items": _ref("Session")}}},
         "Control": {
@@ -254,6 +257,61 @@ def _market_paths() -> dict[str, Schema]:
     }
 
 
+def _results_paths() -> dict[str, Schema]:
+    base = "/api/sim/sessions/{session_id}"
+    fmt = _query("format", {"type": "string", "enum": ["json", "csv"]},
+                 "json or csv; without it, the Accept header chooses (text/csv).")
+    table = {"application/json": {"schema": {"type": "object"}},
+             "text/csv": {"schema": {"type": "string"}}}
+    return {
+        base + "/trades": {"get": {
+            "summary": "Closed trades: the log's trade_closed events (with their seq)",
+            "parameters": [SESSION_ID, fmt],
+            "responses": {"200": {"description": "`{trades: [...]}` or CSV.",
+                                  "content": table}, **SESSION_ERRORS}}},
+        base + "/equity": {"get": {
+            "summary": "The equity curve: the log's equity snapshots",
+            "parameters": [
+                SESSION_ID, fmt,
+                _query("every", {"type": "integer", "minimum": 1, "maximum": 1_000_000},
+                       "Every N-th snapshot (the last is always included)."),
+                _query("tail", {"type": "integer", "minimum": 1, "maximum": 10_000},
+                       "Only the newest N snapshots (not with every).")],
+            "responses": {"200": {"description": "`{equity: [...], every|tail}` or CSV.",
+                                  "content": table}, **SESSION_ERRORS}}},
+        base + "/log.ndjson": {"get": {
+            "summary": "The whole event log as NDJSON (one event a line, as the stream's "
+                       "data)",
+            "parameters": [SESSION_ID],
+            "responses": {"200": {"description": "The log so far.", "content": {
+                "application/x-ndjson": {"schema": {"type": "string"}}}},
+                **SESSION_ERRORS}}},
+    }
+
+
+def _web_paths() -> dict[str, Schema]:
+    html = {"text/html": {"schema": {"type": "string"}}}
+    page = {"description": "The page (or how to build it).", "content": html}
+    return {
+        "/": {"get": {"summary": "The replay desk page", "security": [],
+                      "responses": {"200": page}}},
+        "/sessions/{session_id}": {"get": {
+            "summary": "The page, opened on one session", "security": [],
+            "parameters": [SESSION_ID],
+            "responses": {"200": page, "404": _error("A malformed session id.")}}},
+        "/auth/callback": {"get": {"summary": "The page, back from the OIDC issuer",
+                                   "security": [], "responses": {"200": page}}},
+        "/assets/{filename}": {"get": {
+            "summary": "A file of the page's bundle", "security": [],
+            "parameters": [{"name": "filename", "in": "path", "required": True,
+                            "schema": {"type": "string"}}],
+            "responses": {"200": {"description": "The file."},
+                          "404": _error("No such file.")}}},
+        "/api/web-config": _public("How the page signs in (auth mode, OIDC issuer and "
+                                   "client id)", _json({"type": "object"})),
+    }
+
+
 def _public(summary: str, content: Schema | None = None) -> Schema:
     response: Schema = {"description": "OK"}
     if content is not None:
@@ -282,6 +340,8 @@ def build_document(max_speed: float) -> Schema:
                                       "content": _json(_ref("Profiles"))}, **COMMON_ERRORS}}},
             **_session_paths(),
             **_market_paths(),
+            **_results_paths(),
+            **_web_paths(),
         },
         "components": {
             "schemas": _schemas(max_speed),

@@ -9,6 +9,7 @@ from quart import Blueprint, Response, jsonify, request
 
 from livesim.app.auth import require_user
 from livesim.app.context import services
+from livesim.app.results import session_view
 from livesim.app.validation import (
     MAX_SEQ,
     Check,
@@ -127,7 +128,7 @@ async def get(session_id: str) -> Response:
     user = await require_user()
     await get_user_session(services().db, user, session_id)
     row = await services().db.run("get-user-session-progress", id=session_id, user_id=user)
-    return _session_response(row)
+    return jsonify(await session_view(services().db, row))  # with stats (app/results.py)
 
 
 @blueprint.get("/api/sim/sessions/<session_id>/events")
