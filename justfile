@@ -40,3 +40,7 @@ watch session:
 # Build the page (web/ -> web/dist, served by the app at /): npm ci, then vite.
 web:
     cd web && npm ci --no-audit --no-fund && npm run build
+
+# Figures of the page during a "max" replay of 100k candles (needs a built page, Chromium).
+bench-desk:
+    {{venv}}/python -m tests.browser.bench_desk

@@ -60,9 +60,11 @@ export function openDesk(id) {
   exposed.chart = () => chart.summary();
   exposed.frames = 0;
   exposed.streamStates = [];
+  exposed.timing = { apply: 0, flush: 0, render: 0, maxFrame: 0 }; // ms spent per part
 
   const stream = openSessionStream(id, {
     onEvent: (event) => {
+      if (!exposed.seqs.length) exposed.firstEventAt = performance.now();
       exposed.seqs.push(event.seq);
       state.queue.push(event);
       if (!state.frame) state.frame = requestAnimationFrame(drain);
@@ -81,9 +83,19 @@ export function openDesk(id) {
     exposed.frames += 1;
     const events = state.queue;
     state.queue = [];
+    const t0 = performance.now();
     for (const event of events) apply(event);
-    chart.flush();
+    const t1 = performance.now();
+    // held back (a redraw too soon after the last): try again next frame
+    if (!chart.flush(state.ended) && !state.frame) state.frame = requestAnimationFrame(drain);
+    const t2 = performance.now();
     render();
+    const t3 = performance.now();
+    const timing = exposed.timing;
+    timing.apply += t1 - t0;
+    timing.flush += t2 - t1;
+    timing.render += t3 - t2;
+    timing.maxFrame = Math.max(timing.maxFrame, t3 - t0);
   }
 
   /** @param {any} event */
@@ -148,6 +160,7 @@ export function openDesk(id) {
 
   async function finish(/** @type {any} */ event) {
     state.ended = true;
+    probe().endedAt = performance.now();
     showStatus(event.type.replace("session_", ""));
     const results = $("#results");
     results.hidden = false;
