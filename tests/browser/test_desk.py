@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from datetime import datetime
 from typing import Any
 
 import pytest
@@ -90,7 +91,14 @@ def create_watch_steer_stop(url: str) -> dict[str, Any]:
                          "d.textContent]))")
         rows = page.eval_on_selector_all(
             "#trades tbody tr", "rows => rows.map(r => [...r.cells].map(c => c.textContent))")
-        return {"session_id": session_id, "errors": errors, "seqs": probe(page, "seqs"),
+        # hovering the bar where the last trade closed tells its P&L
+        exit_ms = int(datetime.fromisoformat(rows[-1][5] + "+00:00").timestamp() * 1000)
+        x = page.evaluate(f"() => window.__livesim.xOf({exit_ms})")
+        page.hover("#chart", position={"x": x, "y": 150})
+        page.wait_for_selector("#tooltip:not([hidden])")
+        tooltip = page.inner_text("#tooltip")
+        screenshot(page, "desk-hover")
+        return {"session_id": session_id, "tooltip": tooltip, "errors": errors, "seqs": probe(page, "seqs"),
                 "chart": probe(page, "chart()"), "stats": stats, "rows": rows}
 
 
@@ -114,6 +122,9 @@ async def test_create_watch_pause_resume_stop_and_read_the_results(
         assert close_to(outcome["stats"][key], stats[key], digits), key
     rows = outcome["rows"]
     assert len(rows) == len(closed) == stats["trades"] > 0
+    last = closed[-1]
+    assert f"trade #{last['tradeId']} {last['side']} closed: P&L" in outcome["tooltip"]
+    assert f"{last['pnl']:+.2f}"[:-1] in outcome["tooltip"]  # the P&L, to the cent
     for row, trade in zip(rows, closed, strict=True):
         assert int(row[0]) == trade["tradeId"]
         assert row[1] == trade["side"]

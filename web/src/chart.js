@@ -196,6 +196,11 @@ export class ReplayChart {
     this.tooltip.hidden = false;
   }
 
+  /** The x coordinate of the bar at `ts` (epoch ms) on the chart, or null when not shown. */
+  xOf(/** @type {number} */ ts) {
+    return this.chart.timeScale().timeToCoordinate(toTime(ts));
+  }
+
   /** For tests and the page: what the chart shows, and what it received. */
   summary() {
     return { bars: this.candles.data().length, markers: this.markers.markers().length,

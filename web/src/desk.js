@@ -58,6 +58,7 @@ export function openDesk(id) {
   const exposed = probe();
   exposed.seqs = [];
   exposed.chart = () => chart.summary();
+  exposed.xOf = (/** @type {number} */ ts) => chart.xOf(ts);
   exposed.frames = 0;
   exposed.streamStates = [];
   exposed.timing = { apply: 0, flush: 0, render: 0, maxFrame: 0 }; // ms spent per part
