@@ -36,7 +36,7 @@ MINUTE = 60_000
 USER = "bench"
 
 PROBE = """
-window.__perf = {frames: 0, maxGap: 0, last: 0, longTasks: []};
+window.__perf = {frames: 0, maxGap: 0, last: 0, longTasks: [], longAt: []};
 const tick = (now) => {
   const p = window.__perf;
   if (p.last) p.maxGap = Math.max(p.maxGap, now - p.last);
@@ -45,7 +45,10 @@ const tick = (now) => {
 };
 requestAnimationFrame(tick);
 new PerformanceObserver((list) => {
-  for (const entry of list.getEntries()) window.__perf.longTasks.push(entry.duration);
+  for (const entry of list.getEntries()) {
+    window.__perf.longTasks.push(entry.duration);
+    window.__perf.longAt.push([Math.round(entry.startTime), Math.round(entry.duration)]);
+  }
 }).observe({entryTypes: ["longtask"]});
 localStorage.setItem("livesim.devUser", "bench");
 """

@@ -98,8 +98,9 @@ def create_watch_steer_stop(url: str) -> dict[str, Any]:
         page.wait_for_selector("#tooltip:not([hidden])")
         tooltip = page.inner_text("#tooltip")
         screenshot(page, "desk-hover")
-        return {"session_id": session_id, "tooltip": tooltip, "errors": errors, "seqs": probe(page, "seqs"),
-                "chart": probe(page, "chart()"), "stats": stats, "rows": rows}
+        return {"session_id": session_id, "tooltip": tooltip, "errors": errors,
+                "seqs": probe(page, "seqs"), "chart": probe(page, "chart()"), "stats": stats,
+                "rows": rows}
 
 
 async def test_create_watch_pause_resume_stop_and_read_the_results(

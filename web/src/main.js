@@ -1,7 +1,7 @@
 // The page: sign-in, routing between the sessions list (/) and one session (/sessions/<id>).
 
 import "./style.css";
-import { devModeAuth, oidcAuth, storeDevUser, storedDevUser } from "./auth.js";
+import { devModeAuth, storeDevUser, storedDevUser } from "./auth.js";
 import { api, configure } from "./client.js";
 import { openDesk } from "./desk.js";
 import { openHome } from "./home.js";
@@ -44,6 +44,7 @@ function devSignIn(/** @type {HTMLElement} */ box) {
 }
 
 async function oidcSignIn(/** @type {HTMLElement} */ box, /** @type {any} */ config) {
+  const { oidcAuth } = await import("./oidc.js"); // only OIDC mode loads the library
   const oidc = oidcAuth(config);
   configure({ auth: { ...oidc.auth, onUnauthorized: () => box.classList.add("expired") } });
   window.__livesim.oidc = oidc;
