@@ -231,8 +231,9 @@ export function openDesk(id) {
   }
 
   const speedSelect = /** @type {HTMLSelectElement} */ ($("#speed"));
-  speedSelect.replaceChildren(...SPEEDS.map((s) => el("option", { value: s }, s === "max"
-    ? "max" : `${s}×`)));
+  const maxSpeed = probe().config ? probe().config.maxSpeed : Infinity; // the server's limit
+  speedSelect.replaceChildren(...SPEEDS.filter((s) => s === "max" || Number(s) <= maxSpeed)
+    .map((s) => el("option", { value: s }, s === "max" ? "max" : `${s}×`)));
   const handlers = [
     [$("#play"), "click", () => act("resume")],
     [$("#pause"), "click", () => act("pause")],
