@@ -152,7 +152,7 @@ export function openSessionStream(id, { fromSeq = 1, onEvent, onState = () => {}
     if (!deliver(JSON.parse(message.data))) reconnect();
   };
 
-  /** Read the log from nextSeq in pages until the end so far; false if it failed. */
+  /** Read the log from nextSeq in pages up to its end so far; false once it has ended. */
   const catchUp = async () => {
     for (;;) {
       const page = await api(`${path}/events?fromSeq=${nextSeq}&limit=${CATCH_UP_PAGE}`);
@@ -182,6 +182,7 @@ export function openSessionStream(id, { fromSeq = 1, onEvent, onState = () => {}
     if (closed) return;
     const url = `${settings.baseUrl}${path}/stream?ticket=${encodeURIComponent(ticket)}`
       + `&fromSeq=${nextSeq}`;
+    if (source) source.close(); // one connection at a time, whatever raced to here
     const current = new EventSource(url);
     source = current;
     current.onopen = () => {
@@ -199,6 +200,7 @@ export function openSessionStream(id, { fromSeq = 1, onEvent, onState = () => {}
     failures += 1;
     const delay = Math.min(RETRY_MAX_MS, RETRY_MIN_MS * 2 ** (failures - 1));
     onState("reconnecting");
+    clearTimeout(timer); // one pending reconnect at a time
     timer = setTimeout(connect, delay);
   };
 

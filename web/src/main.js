@@ -44,6 +44,11 @@ function devSignIn(/** @type {HTMLElement} */ box) {
 }
 
 async function oidcSignIn(/** @type {HTMLElement} */ box, /** @type {any} */ config) {
+  if (!config.oidcClientId) {
+    box.append(el("span", { className: "form-error" },
+      "Sign-in is not configured: the server needs LIVESIM_OIDC_CLIENT_ID."));
+    return;
+  }
   const { oidcAuth } = await import("./oidc.js"); // only OIDC mode loads the library
   const oidc = oidcAuth(config);
   configure({ auth: { ...oidc.auth, onUnauthorized: () => box.classList.add("expired") } });
