@@ -7,6 +7,7 @@ from pathlib import Path
 import httpx
 
 from livesim.app.web import WEB_DIST_KEY
+from livesim.config import Settings
 from tests.api.conftest import Server
 
 SESSION = "0b5c3bd0-6b8f-4a5e-9a53-1f2c3d4e5f60"
@@ -58,3 +59,10 @@ async def test_web_config_in_dev_mode(server: Server) -> None:
         config = (await browser.get("/api/web-config")).json()
     assert config == {"authMode": "dev", "oidcIssuer": None, "oidcClientId": None,
                       "maxSpeed": server.settings.max_speed}
+
+
+def test_settings_read_the_pages_oidc_client_id() -> None:
+    env = {"LIVESIM_AUTH": "oidc", "OIDC_ISSUER": "https://id.example.com",
+           "OIDC_AUDIENCE": "livesim-api", "LIVESIM_OIDC_CLIENT_ID": "livesim-desk"}
+    assert Settings.from_env(env).oidc_client_id == "livesim-desk"
+    assert Settings.from_env({"LIVESIM_AUTH": "dev"}).oidc_client_id is None
