@@ -37,7 +37,8 @@ def wait_probe(page: Page, condition: str, timeout_ms: float = 20_000) -> None:
 
 
 def bars(page: Page) -> int:
-    count: int = probe(page, "chart().bars")
+    """Candles the chart has received (it shows the newest WINDOW_BARS of them)."""
+    count: int = probe(page, "chart().receivedBars")
     return count
 
 
@@ -63,8 +64,9 @@ def create_watch_steer_stop(url: str) -> dict[str, Any]:
         page.wait_for_function("() => location.pathname.startsWith('/sessions/')")
         session_id = page.evaluate("() => location.pathname.split('/')[2]")
 
-        wait_probe(page, "l.chart && l.chart().bars >= 20")  # candles render and the series grows
-        first = bars(page)
+        # candles render, and the chart's series (its own data(), not our count) grows
+        wait_probe(page, "l.chart && l.chart().bars >= 20")
+        first = probe(page, "chart().bars")
         wait_probe(page, f"l.chart().bars > {first}")
         wait_probe(page, "l.chart().markers > 0")  # a fill / trade marker
         wait_probe(page, "l.chart().levels > 0")  # SL / TP lines while a trade is open
@@ -78,7 +80,7 @@ def create_watch_steer_stop(url: str) -> dict[str, Any]:
         assert bars(page) == paused_at  # paused: the chart stands still
         page.click("#play")
         page.wait_for_selector("#session-status.running")
-        wait_probe(page, f"l.chart().bars > {paused_at}")  # resumed: it moves again
+        wait_probe(page, f"l.chart().receivedBars > {paused_at}")  # resumed: it moves again
 
         page.click("#stop")
         wait_probe(page, "l.finished === true")
@@ -113,10 +115,12 @@ async def test_create_watch_pause_resume_stop_and_read_the_results(
     assert log[-1]["type"] == "session_stopped"
     # every event once, in order, up to the end
     assert outcome["seqs"] == list(range(1, log[-1]["seq"] + 1))
-    assert outcome["chart"]["bars"] == sum(e["type"] == "candle" for e in log)
+    candles = sum(e["type"] == "candle" for e in log)
+    assert outcome["chart"]["receivedBars"] == candles
+    assert outcome["chart"]["bars"] == min(candles, 2000)  # the chart's window
     fills = sum(e["type"] == "order_filled" for e in log)
     closed = [e["payload"] for e in log if e["type"] == "trade_closed"]
-    assert outcome["chart"]["markers"] == fills + len(closed)
+    assert outcome["chart"]["receivedMarkers"] == fills + len(closed)
     stats = log[-1]["payload"]["stats"]
     for key, digits in (("finalEquity", 2), ("returnPct", 2), ("trades", 0),
                         ("maxDrawdownPct", 2), ("commissions", 2)):
