@@ -40,3 +40,11 @@ watch session:
 # A fault soak: sessions under database restarts, kills and freezes; prints the counts.
 chaos minutes="10":
     {{venv}}/python -m tests.fault.chaos --minutes {{minutes}}
+
+# Build the page (web/ -> web/dist, served by the app at /): npm ci, then vite.
+web:
+    cd web && npm ci --no-audit --no-fund && npm run build
+
+# Figures of the page during a "max" replay of 100k candles (needs a built page, Chromium).
+bench-desk:
+    {{venv}}/python -m tests.browser.bench_desk

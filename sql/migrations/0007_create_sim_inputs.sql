@@ -7,7 +7,7 @@ CREATE TABLE sim_inputs (
     id           bigserial PRIMARY KEY,
     session_id   uuid NOT NULL REFERENCES sim_sessions (id) ON DELETE CASCADE,
     -- the client's idempotency key: clientOrderId for an order, cancel:<id> for a
-    -- cancel, the Idempotency-Key (or a random one) for a close
+    -- cancel, a random one for a close (each is new)
     key          text NOT NULL,
     kind         text NOT NULL,
     body         jsonb NOT NULL,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ipaddress
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -27,8 +28,12 @@ DATA_DIR = "LIVESIM_DATA_DIR"
 TICKET_SECRET = "LIVESIM_TICKET_SECRET"
 LEASE_TTL_S = "LIVESIM_LEASE_TTL_S"
 MAX_BARS_PER_SECOND = "LIVESIM_MAX_BARS_PER_SECOND"
+CORS_ORIGINS = "LIVESIM_CORS_ORIGINS"
+OIDC_CLIENT_ID = "LIVESIM_OIDC_CLIENT_ID"
 
 AUTH_MODES = ("dev", "oidc")
+# An origin as browsers send it: scheme://host[:port], nothing after.
+_ORIGIN = re.compile(r"https?://[A-Za-z0-9.-]+(:[0-9]{1,5})?|https?://\[[0-9A-Fa-f:.]+\](:[0-9]{1,5})?")
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -62,6 +67,16 @@ def _float(env: Mapping[str, str], name: str, default: float, minimum: float) ->
     return value
 
 
+def _origins(env: Mapping[str, str], name: str) -> tuple[str, ...]:
+    """A comma-separated list of origins; empty (the default) means no CORS at all."""
+    origins = tuple(part.strip() for part in (env.get(name) or "").split(",") if part.strip())
+    for origin in origins:
+        if not _ORIGIN.fullmatch(origin):
+            raise SettingsError(f"{name} must list origins such as https://app.example.com "
+                                f"(scheme, host, optional port; no path, no '*'), got {origin!r}")
+    return origins
+
+
 @dataclass(frozen=True)
 class Settings:
     """Everything livesim can be told from outside; see the README for each variable."""
@@ -87,6 +102,10 @@ class Settings:
     data_dir: Path = PROJECT_ROOT / ".livesim"
     # key material for stream tickets; None: a random key per process (one process only)
     ticket_secret: str | None = field(default=None, repr=False)
+    # origins of other front ends allowed to call the API from a browser; () = CORS off
+    cors_origins: tuple[str, ...] = ()
+    # the page's OIDC client id (a public client: Authorization Code + PKCE)
+    oidc_client_id: str | None = None
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, *, check: bool = True) -> Settings:
@@ -113,6 +132,8 @@ class Settings:
             lease_ttl_s=_float(env, LEASE_TTL_S, 5.0, minimum=0.5),
             data_dir=Path(env.get(DATA_DIR) or PROJECT_ROOT / ".livesim"),
             ticket_secret=env.get(TICKET_SECRET) or None,
+            cors_origins=_origins(env, CORS_ORIGINS),
+            oidc_client_id=env.get(OIDC_CLIENT_ID) or None,
         )
         if check:
             settings.check()

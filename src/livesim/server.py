@@ -13,6 +13,7 @@ from hypercorn.config import Config
 
 from livesim.app import create_app
 from livesim.app.state import state_of
+from livesim.app.web import WEB_DIST
 from livesim.config import Settings
 from livesim.db.bridge import open_database
 from livesim.db.migrate import migrate
@@ -93,10 +94,14 @@ async def serve(settings: Settings, url: str, *, demo: bool = False,
 def print_next_steps(settings: Settings, bound: list[str]) -> None:
     base = bound[0] if bound else f"http://{settings.host}:{settings.port}"
     user = ' -H "X-Dev-User: alice"' if settings.auth_mode == "dev" else ""
+    built = (WEB_DIST / "index.html").is_file()
+    page = "" if built else " (build it first: just web)"
     print(f"""
 livesim is serving on {base}
 
-Try it:
+The replay desk: open {base}/ in a browser{page}.
+
+Or with curl:
   curl -s{user} -X POST {base}/api/sim/sessions -H 'Content-Type: application/json' \\
     -d '{{"profileSlug":"sma-cross","symbol":"{DEMO_SYMBOL}","timeframe":"{DEMO_TIMEFRAME}",\
 "startMs":{DEMO_START_MS},"endMs":{DEMO_START_MS + 86_400_000},"speed":60}}'

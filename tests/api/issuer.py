@@ -3,6 +3,11 @@
 ``open_issuer(nursery)`` serves a tiny ASGI app with hypercorn's trio worker on
 127.0.0.1:0.  The test controls what it publishes (``publish``), how it misbehaves
 (``mode``) and reads how often it was asked (``discovery_hits``, ``jwks_hits``).
+
+It also runs the Authorization Code flow with PKCE for a browser (``/authorize``,
+``/token``): ``/authorize`` signs ``login_sub`` in at once (no login form) and sends the
+browser back with a one-time code; ``/token`` checks the code against the PKCE verifier,
+and answers refresh-token grants too.  ``token_requests`` records each grant's type.
 """
 
 from __future__ import annotations
@@ -11,12 +16,14 @@ import base64
 import hashlib
 import hmac
 import json
+import secrets
 import time
 import warnings
 from collections.abc import Awaitable, Callable, MutableMapping
 from dataclasses import dataclass, field
 from functools import cache, partial
 from typing import Any, Literal
+from urllib.parse import parse_qs, urlencode
 
 import trio
 from hypercorn.config import Config
@@ -64,6 +71,13 @@ class Issuer:
     mode: Mode = "ok"
     discovery_hits: int = 0
     jwks_hits: int = 0
+    # the Authorization Code flow
+    login_sub: str = "alice"
+    token_lifetime_s: int = 300
+    codes: dict[str, dict[str, str]] = field(default_factory=dict)
+    refresh_tokens: dict[str, str] = field(default_factory=dict)  # token -> sub
+    token_requests: list[str] = field(default_factory=list)  # grant types, in order
+    issued_access_tokens: list[str] = field(default_factory=list)
 
     def publish(self, *keys: Key) -> None:
         """Replace the published key set (a rotation when the kids change)."""
@@ -116,7 +130,22 @@ class Issuer:
         if path == "/.well-known/openid-configuration":
             self.discovery_hits += 1
             issuer = "https://elsewhere.example" if self.mode == "wrong_issuer" else self.url
-            await _answer(send, 200, {"issuer": issuer, "jwks_uri": self.url + "/jwks"})
+            await _answer(send, 200, {
+                "issuer": issuer, "jwks_uri": self.url + "/jwks",
+                "authorization_endpoint": self.url + "/authorize",
+                "token_endpoint": self.url + "/token",
+                "response_types_supported": ["code"],
+                "grant_types_supported": ["authorization_code", "refresh_token"],
+                "code_challenge_methods_supported": ["S256"],
+                "subject_types_supported": ["public"],
+                "id_token_signing_alg_values_supported": ["RS256"],
+                "token_endpoint_auth_methods_supported": ["none"]})
+        elif path == "/authorize":
+            await self._authorize(scope, send)
+        elif path == "/token" and scope["method"] == "OPTIONS":
+            await _answer(send, 204, b"")
+        elif path == "/token":
+            await self._token(receive, send)
         elif path == "/jwks":
             self.jwks_hits += 1
             if self.mode == "hang":
@@ -132,11 +161,72 @@ class Issuer:
             await _answer(send, 404, {"error": "not found"})
 
 
+    async def _authorize(self, scope: Scope, send: Send) -> None:
+        query = {k: v[0] for k, v in parse_qs(scope["query_string"].decode()).items()}
+        needed = ("client_id", "redirect_uri", "response_type", "state", "code_challenge")
+        if (any(name not in query for name in needed) or query["response_type"] != "code"
+                or query.get("code_challenge_method") != "S256"):
+            await _answer(send, 400, {"error": "invalid_request"})
+            return
+        code = secrets.token_urlsafe(16)
+        self.codes[code] = {**query, "sub": self.login_sub}
+        location = query["redirect_uri"] + "?" + urlencode({"code": code,
+                                                            "state": query["state"]})
+        await send({"type": "http.response.start", "status": 302,
+                    "headers": [(b"location", location.encode()),
+                                (b"content-length", b"0")]})
+        await send({"type": "http.response.body", "body": b""})
+
+    async def _token(self, receive: Receive, send: Send) -> None:
+        body = b""
+        while True:
+            message = await receive()
+            body += message.get("body", b"")
+            if not message.get("more_body"):
+                break
+        form = {k: v[0] for k, v in parse_qs(body.decode()).items()}
+        grant = form.get("grant_type", "")
+        self.token_requests.append(grant)
+        if grant == "authorization_code":
+            request = self.codes.pop(form.get("code", ""), None)  # one use only
+            verifier = form.get("code_verifier", "")
+            challenge = _b64(hashlib.sha256(verifier.encode()).digest())
+            if (request is None or request["code_challenge"] != challenge
+                    or request["client_id"] != form.get("client_id")
+                    or request["redirect_uri"] != form.get("redirect_uri")):
+                await _answer(send, 400, {"error": "invalid_grant"})
+                return
+            sub, client_id, nonce = request["sub"], request["client_id"], request.get("nonce")
+        elif grant == "refresh_token" and form.get("refresh_token") in self.refresh_tokens:
+            sub = self.refresh_tokens.pop(form["refresh_token"])  # rotated
+            client_id, nonce = form.get("client_id", ""), None
+        else:
+            await _answer(send, 400, {"error": "invalid_grant"})
+            return
+        await _answer(send, 200, self._tokens(sub, client_id, nonce))
+
+    def _tokens(self, sub: str, client_id: str, nonce: str | None) -> dict[str, Any]:
+        key = rsa_key("rsa-1")
+        exp = int(time.time()) + self.token_lifetime_s
+        access = self.token(key, "RS256", sub=sub, exp=exp)
+        id_token = self.token(key, "RS256", sub=sub, aud=client_id, exp=exp, nonce=nonce)
+        refresh = secrets.token_urlsafe(24)
+        self.refresh_tokens[refresh] = sub
+        self.issued_access_tokens.append(access)
+        return {"access_token": access, "id_token": id_token, "token_type": "Bearer",
+                "expires_in": self.token_lifetime_s, "refresh_token": refresh,
+                "scope": "openid profile offline_access"}
+
+
 async def _answer(send: Send, status: int, body: dict[str, Any] | bytes) -> None:
     data = body if isinstance(body, bytes) else json.dumps(body).encode()
+    # Open to any origin, as real issuers are: a browser page fetches discovery and tokens.
     await send({"type": "http.response.start", "status": status,
                 "headers": [(b"content-type", b"application/json"),
-                            (b"content-length", str(len(data)).encode())]})
+                            (b"content-length", str(len(data)).encode()),
+                            (b"access-control-allow-origin", b"*"),
+                            (b"access-control-allow-headers", b"content-type"),
+                            (b"access-control-allow-methods", b"GET, POST")]})
     await send({"type": "http.response.body", "body": data})
 
 

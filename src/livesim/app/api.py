@@ -75,6 +75,7 @@ CROSS_FIELD_CODES = {
                      "stop order stopPrice, exactly one of qty and sizeFraction, sizes "
                      "above 0, a stop-loss and take-profit on the losing and winning "
                      "side, whole units unless the session is fractional",
+    "results_window": "equity takes every or tail, not both",
     "control_mismatch": "each action takes its own fields: speed takes speed or "
                         "barsPerSecond, step takes candles, seek takes toMs or to, the "
                         "others none",
@@ -334,7 +335,8 @@ ORDER = Body("Order", {
                                  "Good till cancelled unless given."),
 }, message="the order is invalid", code="invalid_order")
 ORDER_ACCEPTED = Shape(_obj({
-    "clientOrderId": _STR, "kind": _STR,
+    "clientOrderId": {"type": ["string", "null"], "description": "null for a close."},
+    "kind": _STR,
     "status": {"type": "string", "enum": ["pending", "recorded"],
                "description": "pending: it takes effect at the next candle; recorded: "
                               "its candle is fixed (candleIndex)."},
@@ -363,15 +365,60 @@ CANCEL_ORDER = Operation(
                409: Reply("The session is over or stopping.", ERROR)})
 CLOSE_POSITION = Operation(
     "post", BASE + "/{session_id}/position/close", "Flatten: close the open trade",
-    headers={"Idempotency-Key": Param(String(max_length=None, min_length=0,
-                                             pattern=IDEMPOTENCY_KEY,
-                                             hint="must be 1-200 visible ASCII characters"),
-                                      description="The same key: the same close.")},
+    description="Each call is a new input; closing while flat is an order_rejected.",
     body=Body("ClosePosition", {}, message="this request takes no fields"),
     body_required=False,
     responses={202: Reply("Recorded; it takes effect at the next candle.", ORDER_ACCEPTED),
-               200: Reply("A retry of the same close.", ORDER_ACCEPTED),
                409: Reply("The session is over or stopping.", ERROR)})
+
+# ---- results (read from the log) and the page -------------------------------------------
+
+RESULT_FORMATS = ("json", "csv")
+MAX_EVERY = 1_000_000
+MAX_TAIL = 10_000
+_FORMAT = Param(OneOf(RESULT_FORMATS), description="json or csv; without it, the Accept "
+                                                   "header chooses (text/csv for CSV).")
+_ROWS = {"type": "array", "items": _OBJECT}
+TRADES = Operation(
+    "get", BASE + "/{session_id}/trades", "Closed trades (the trade_closed events)",
+    query={"format": _FORMAT},
+    responses={200: Reply("The trades, in log order.", Shape(_obj({"trades": _ROWS},
+                                                                  ("trades",))),
+                          alternatives=("text/csv",))})
+EQUITY = Operation(
+    "get", BASE + "/{session_id}/equity", "The equity curve (the equity events)",
+    query={"format": _FORMAT,
+           "every": Param(Integer(1, MAX_EVERY), description="Every N-th snapshot (the "
+                          "last always included)."),
+           "tail": Param(Integer(1, MAX_TAIL), description="Only the newest N.")},
+    responses={200: Reply("The snapshots, in log order.", Shape(_obj({"equity": _ROWS},
+                                                                     ("equity",))),
+                          alternatives=("text/csv",))})
+LOG_NDJSON = Operation(
+    "get", BASE + "/{session_id}/log.ndjson", "The whole log as NDJSON (a download)",
+    responses={200: Reply("One event a line, as the stream's data.", Shape({"type": "string"}),
+                          media_type="application/x-ndjson")})
+_PAGE = Reply("The page (or, before `just web`, how to build it).", Shape({"type": "string"}),
+              media_type="text/html")
+INDEX_PAGE = Operation("get", "/", "The replay desk", public=True, responses={200: _PAGE})
+SESSION_PAGE = Operation("get", "/sessions/{session_id}", "The replay desk on one session",
+                         public=True, responses={200: _PAGE})
+AUTH_CALLBACK_PAGE = Operation("get", "/auth/callback", "The page's OIDC sign-in return",
+                               public=True, responses={200: _PAGE})
+ASSET = Operation(
+    "get", "/assets/{filename}", "A file of the page's bundle", public=True,
+    path_params={"filename": Param(String(max_length=200, pattern=re.compile(
+        r"[A-Za-z0-9._-]+"), hint="must be a file name"), required=True,
+        description="A bundle file.")},
+    responses={200: Reply("The file.", Shape({"type": "string"}),
+                          media_type="application/octet-stream"),
+               404: Reply("No such file.", ERROR)})
+WEB_CONFIG = Operation(
+    "get", "/api/web-config", "How the page signs in (nothing secret)", public=True,
+    responses={200: Reply("The page's settings.", Shape(_obj({
+        "authMode": _STR, "oidcIssuer": {"type": ["string", "null"]},
+        "oidcClientId": {"type": ["string", "null"]}, "maxSpeed": {"type": "number"},
+        "maxBarsPerSecond": {"type": "number"}}, ("authMode",))))})
 
 # ---- profiles and market data ---------------------------------------------------------
 

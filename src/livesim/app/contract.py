@@ -480,3 +480,5 @@ class Reply:
     body: Rule | Shape | None = None
     media_type: str = "application/json"
     headers: tuple[str, ...] = field(default=())
+    # other media types the same answer may come in (CSV of a JSON table), as text
+    alternatives: tuple[str, ...] = field(default=())

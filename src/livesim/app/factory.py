@@ -12,11 +12,14 @@ from livesim.app import (
     openapi,
     orders,
     profiles,
+    results,
     sessions,
     sse,
     tickets,
+    web,
 )
 from livesim.app.auth import build_authenticator
+from livesim.app.cors import apply_cors
 from livesim.app.errors import register_error_handlers
 from livesim.app.limits import StreamSlots
 from livesim.app.services import Services, run_services
@@ -32,9 +35,10 @@ def create_app(settings: Settings, database_url: str, *, schema: str | None = No
     app.config["MAX_CONTENT_LENGTH"] = settings.max_body_bytes
     app.config["JSON_SORT_KEYS"] = True
     register_error_handlers(app)
-    for module in (health, market, profiles, sessions, orders, sse, tickets, openapi,
-                   apidocs):
+    for module in (health, market, profiles, sessions, orders, results, sse, tickets,
+                   openapi, apidocs, web):
         app.register_blueprint(module.blueprint)
+    apply_cors(app, settings)
     state = AppState(settings, build_authenticator(settings),
                      build_ticket_book(settings.ticket_secret, settings.auth_mode),
                      StreamSlots(settings.max_streams_per_user))

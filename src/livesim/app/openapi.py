@@ -46,6 +46,8 @@ def _reply(reply: Reply, settings: Settings) -> Schema:
     out: Schema = {"description": reply.description}
     if reply.body is not None:
         out["content"] = {reply.media_type: {"schema": shape(reply.body, settings)}}
+        for media_type in reply.alternatives:
+            out["content"][media_type] = {"schema": {"type": "string"}}
     if reply.headers:
         out["headers"] = {name: {"schema": {"type": "string"}} for name in reply.headers}
     return out

@@ -28,7 +28,7 @@ async def submit(session_id: str) -> Response:
     body = await api.SUBMIT_ORDER.json_body(state.settings)
     session = await get_user_session(svc.db, user, session_id)
     return _accepted(await record_input(svc.db, svc.supervisor, session, SubmitOrder.kind,
-                                       body, None))
+                                       body))
 
 
 @api.LIST_ORDERS.route(blueprint)
@@ -49,7 +49,7 @@ async def cancel(session_id: str, client_order_id: str) -> Response:
                                                   state.settings)
     session = await get_user_session(svc.db, user, session_id)
     return _accepted(await record_input(svc.db, svc.supervisor, session, CancelOrder.kind,
-                                       {"clientOrderId": client_order_id}, None))
+                                       {"clientOrderId": client_order_id}))
 
 
 @api.CLOSE_POSITION.route(blueprint)
@@ -57,8 +57,7 @@ async def close_position(session_id: str) -> Response:
     user = await require_user()
     state = app_state()
     svc = state.services
-    key = api.CLOSE_POSITION.header("Idempotency-Key", state.settings)
     await api.CLOSE_POSITION.json_body(state.settings)
     session = await get_user_session(svc.db, user, session_id)
     return _accepted(await record_input(svc.db, svc.supervisor, session, ClosePosition.kind,
-                                       {}, None if key is None else f"close:{key}"))
+                                       {}))

@@ -12,6 +12,7 @@ from quart import Blueprint, Response, jsonify
 
 from livesim.app import api
 from livesim.app.auth import require_user
+from livesim.app.results import session_view
 from livesim.app.session_view import get_user_session, session_json
 from livesim.app.state import app_state
 from livesim.errors import Detail, InvalidInput, NotFound
@@ -42,7 +43,7 @@ async def _session_response(user: str, session_id: Any, status: int = 200) -> Re
                                             user_id=user)
     if row is None:
         raise NotFound("no such session", code="session_not_found")
-    response = jsonify(session_json(row))
+    response = jsonify(await session_view(app_state().services.db, row))
     response.status_code = status
     return response
 

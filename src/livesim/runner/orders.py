@@ -1,7 +1,7 @@
 """Orders from outside a session: recording them as inputs, and reading what is open.
 
 An order, a cancel or a close is recorded as a *pending* input (idempotent by its key:
-the clientOrderId, ``cancel:<clientOrderId>``, or the Idempotency-Key of a close), and
+the clientOrderId, ``cancel:<clientOrderId>``; each close is a new one), and
 the owning runner is told.  The runner takes pending inputs at its next candle
 boundary and records their candle index (fenced) before it computes that candle, so
 the log stays a pure function of its inputs (see :mod:`livesim.runner.session`).
@@ -55,7 +55,7 @@ class Recorded:
 
 
 async def record_input(db: Database, supervisor: Supervisor, session: Mapping[str, Any],
-                       kind: str, body: dict[str, Any], key: str | None) -> Recorded:
+                       kind: str, body: dict[str, Any]) -> Recorded:
     """Check and record one input of the session, then wake its runner.
 
     Raises:
@@ -68,7 +68,7 @@ async def record_input(db: Database, supervisor: Supervisor, session: Mapping[st
         raise InvalidInput("the order is invalid", code="invalid_order",
                            details=[Detail(field=p["field"], message=p["message"])
                                     for p in problems])
-    key = key or _key_of(kind, body)
+    key = _key_of(kind, body)
     digest = hashlib.sha256(canonical_json({"kind": kind, "body": body}).encode()).hexdigest()
     row = await db.run("record-input", session_id=session["id"], key=key, kind=kind,
                        body=canonical_json(body), request_hash=digest, live=LIVE_VALUES)
