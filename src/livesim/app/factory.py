@@ -7,6 +7,7 @@ from quart_trio import QuartTrio
 
 from livesim.app import apidocs, health, market, openapi, profiles, sessions, sse, tickets
 from livesim.app.auth import build_authenticator
+from livesim.app.bodies import BoundedConnection, StreamedRequest
 from livesim.app.context import EXTENSION
 from livesim.app.errors import register_error_handlers
 from livesim.app.limits import EXTENSION as STREAMS
@@ -22,6 +23,9 @@ def create_app(settings: Settings, database_url: str, *, schema: str | None = No
     """The app for ``settings``; its services start with the server (``before_serving``)."""
     app = QuartTrio("livesim", static_folder=None)  # an API: no /static route
     app.config["MAX_CONTENT_LENGTH"] = settings.max_body_bytes
+    # bodies a route streams (the CSV import) are read in bounded memory
+    app.request_class = StreamedRequest
+    app.asgi_http_class = BoundedConnection
     app.config["JSON_SORT_KEYS"] = True
     register_error_handlers(app)
     for module in (health, market, profiles, sessions, sse, tickets, openapi, apidocs):

@@ -11,6 +11,7 @@ from __future__ import annotations
 from quart import Blueprint, Response, jsonify, request
 
 from livesim.app.auth import require_user
+from livesim.app.bodies import allow_body_bytes
 from livesim.app.context import services
 from livesim.app.validation import (
     int_param,
@@ -20,7 +21,7 @@ from livesim.app.validation import (
 )
 from livesim.errors import ApiError
 from livesim.market.checks import MAX_EPOCH_MS, MIN_EPOCH_MS
-from livesim.market.commands import import_csv
+from livesim.market.commands import import_stream
 from livesim.market.store import get_market, list_markets, load_candles
 
 blueprint = Blueprint("market", __name__)
@@ -51,9 +52,11 @@ async def import_candles() -> Response:
     await require_user()
     query = parse_query(request.args, _MARKET_PARAMS)
     _check_media_type()
-    raw = await request.get_data(as_text=False)
-    data = raw if isinstance(raw, bytes) else raw.encode()
-    return jsonify(await import_csv(services().db, data, query["symbol"], query["timeframe"]))
+    # streamed: parsed and staged piece by piece, so any size fits in bounded memory
+    settings = services().settings
+    allow_body_bytes(settings.max_import_bytes)
+    return jsonify(await import_stream(services().db, request.body, query["symbol"],
+                                       query["timeframe"]))
 
 
 @blueprint.get("/api/markets")

@@ -12,7 +12,8 @@ Every ``toMs`` here is exclusive: the last open time plus one bar (see
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import AsyncIterator, Iterable
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from itertools import islice, starmap
 from typing import Any, NamedTuple
@@ -28,6 +29,7 @@ from livesim.market.checks import (
     iso,
 )
 from livesim.market.gaps import Gap, find_gaps
+from livesim.market.importer import MAX_REPORTED_ERRORS, RowErrors, repeat_message
 from livesim.sim.candles import TIMEFRAMES, Candle, timeframe_ms
 
 BATCH_ROWS = 5_000
@@ -167,6 +169,84 @@ async def upsert_rows(db: Database, symbol: str, timeframe: str, rows: Iterable[
             await _refuse_if_replayed(tx, symbol, timeframe, written[0], written[1])
     imported = inserted + updated
     return Upserted(imported, total - imported)
+
+
+class StagedImport:
+    """A streamed import inside one transaction: rows are staged batch by batch, then
+    checked for repeats and merged in one statement (see ``sql/queries/candles.sql``).
+
+    Nothing reaches ``candles`` before :meth:`finish`, and the transaction makes the
+    merge all or nothing, so a file of any size is imported whole or not at all while
+    this process holds one batch at a time.  Use :func:`open_staged_import`.
+    """
+
+    def __init__(self, tx: Executor, symbol: str, timeframe: str, batch_rows: int) -> None:
+        self._tx = tx
+        self.symbol = symbol
+        self.timeframe = timeframe
+        self._batch_rows = batch_rows
+        self._buffer: list[tuple[int, CandleRow]] = []
+
+    async def add(self, numbered: Iterable[tuple[int, CandleRow]]) -> None:
+        """Stage valid rows with their line numbers (written once a batch is full)."""
+        self._buffer.extend(numbered)
+        while len(self._buffer) >= self._batch_rows:
+            batch = self._buffer[:self._batch_rows]
+            del self._buffer[:self._batch_rows]
+            await self._stage(batch)
+
+    async def finish(self, layout: str) -> Imported:
+        """Refuse repeated open times with other values, then merge into the market.
+
+        Raises:
+            InvalidInput: ``invalid_csv`` listing the repeating lines.
+            Conflict: ``market_in_use`` (see :func:`upsert_rows`).
+        """
+        if self._buffer:
+            await self._stage(self._buffer)
+            self._buffer = []
+        repeats = await self._tx.run("select-staged-repeats", max_rows=MAX_REPORTED_ERRORS)
+        if repeats:
+            errors = RowErrors()
+            for row in repeats:
+                errors.add(row["line"], repeat_message(row["ts"], row["first_line"]))
+            errors.count = repeats[0]["total"]
+            errors.raise_if_any(layout)
+        counts = await self._tx.run("merge-staged-candles", symbol=self.symbol,
+                                    timeframe=self.timeframe)
+        if counts["first_written_ts"] is not None:
+            await _refuse_if_replayed(self._tx, self.symbol, self.timeframe,
+                                      counts["first_written_ts"], counts["last_written_ts"])
+        imported = counts["inserted"] + counts["updated"]
+        return Imported(imported, counts["total"] - imported, counts["first_ts"],
+                        counts["last_ts"])
+
+    async def _stage(self, batch: list[tuple[int, CandleRow]]) -> None:
+        lines = [line for line, _ in batch]
+        tss, opens, highs, lows, closes, volumes = zip(*(row for _, row in batch),
+                                                       strict=True)
+        await self._tx.run("stage-import-rows", lines=lines, tss=tss, opens=opens,
+                           highs=highs, lows=lows, closes=closes, volumes=volumes)
+
+
+class Imported(NamedTuple):
+    """What a staged import did, and the open times of its first and last candle."""
+
+    imported: int
+    unchanged: int
+    first_ts: int
+    last_ts: int
+
+
+@asynccontextmanager
+async def open_staged_import(db: Database, symbol: str, timeframe: str, *,
+                             batch_rows: int = BATCH_ROWS) -> AsyncIterator[StagedImport]:
+    """A transaction with an empty staging table; rolled back if the block raises."""
+    check_symbol(symbol)
+    CandleRules(timeframe)
+    async with db.transaction() as tx:
+        await tx.run("create-import-staging")
+        yield StagedImport(tx, symbol, timeframe, batch_rows)
 
 
 async def _refuse_if_replayed(tx: Executor, symbol: str, timeframe: str, first_ts: int,
