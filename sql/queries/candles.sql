@@ -26,8 +26,9 @@ FROM written;
 -- name: count-live-sessions-over$
 -- Sessions that are (or may again be) replaying candles of [:first_ts, :last_ts]: a
 -- resumed runner reloads its candles, so changing them would change its log.
+-- :timeframes is the written timeframe and every coarser one made from it.
 SELECT count(*) FROM sim_sessions
-WHERE symbol = :symbol AND timeframe = :timeframe
+WHERE symbol = :symbol AND timeframe = ANY(:timeframes::text[])
   AND status IN ('created', 'running', 'paused')
   AND start_ms <= :last_ts AND end_ms > :first_ts;
 
@@ -39,6 +40,15 @@ FROM candles
 WHERE symbol = :symbol AND timeframe = :timeframe AND ts >= :start_ms AND ts < :end_ms
 ORDER BY ts
 LIMIT :max_rows;
+
+-- name: select-stored-timeframes
+-- Which of :timeframes hold at least one candle of the market in [:start_ms, :end_ms)
+-- (one index probe each).
+SELECT t.timeframe
+FROM unnest(:timeframes::text[]) AS t(timeframe)
+WHERE EXISTS (SELECT 1 FROM candles c
+              WHERE c.symbol = :symbol AND c.timeframe = t.timeframe
+                AND c.ts >= :start_ms AND c.ts < :end_ms);
 
 -- name: select-markets
 -- Every stored market: first and last open time and the number of candles.
