@@ -8,6 +8,7 @@ default:
     @just --list
 
 # Serve the demo: embedded PostgreSQL unless DATABASE_URL is set, dev auth, DEMO-BTC market.
+# Ctrl-C stops livesim cleanly (and the embedded PostgreSQL it started).
 run:
     LIVESIM_AUTH="${LIVESIM_AUTH:-dev}" {{venv}}/livesim serve --demo
 
@@ -18,6 +19,14 @@ serve:
 # The whole test suite against a real PostgreSQL (DATABASE_URL, else embedded).
 test *args:
     {{venv}}/pytest {{args}}
+
+# Stop the embedded PostgreSQL servers (app's and tests') if one was left running.
+stop:
+    {{venv}}/livesim db stop
+
+# Stop them and delete their data (.livesim/: demo market, sessions, test schemas).
+clean: stop
+    rm -rf .livesim
 
 # Apply pending migrations.
 migrate:

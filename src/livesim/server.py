@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import atexit
 import gc
 import logging
+import os
 import signal
+import sys
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
 from functools import partial
 
 import hypercorn.trio
@@ -25,14 +30,29 @@ DEMO_SEED = 42
 
 
 def database_url(settings: Settings) -> str:
-    """``DATABASE_URL``, or the embedded server's (started here, blocking) when unset."""
+    """:func:`running_database`'s URL, the embedded server stopping at process exit."""
+    stack = ExitStack()
+    url = stack.enter_context(running_database(settings))
+    atexit.register(stack.close)
+    return url
+
+
+@contextmanager
+def running_database(settings: Settings) -> Iterator[str]:
+    """``DATABASE_URL``, or the embedded server's URL while this block runs.
+
+    The embedded server is started here (blocking: call it before ``trio.run``) and
+    stopped on exit unless another livesim process still uses it.
+    """
     if settings.database_url:
-        return settings.database_url
-    from livesim.db.embedded import embedded_database_url
+        yield settings.database_url
+        return
+    from livesim.db.embedded import embedded_server, pg_dir
 
     LOGGER.info("DATABASE_URL is not set: starting the embedded PostgreSQL in %s",
-                settings.data_dir / "pg")
-    return embedded_database_url(settings.data_dir)
+                pg_dir(settings.data_dir))
+    with embedded_server(settings.data_dir) as url:
+        yield url
 
 
 async def seed_demo(url: str) -> dict[str, object]:
@@ -67,7 +87,11 @@ async def serve(settings: Settings, url: str, *, demo: bool = False,
     if demo:
         await seed_demo(url)
     app = create_app(settings, url)
-    await hypercorn.trio.serve(app, hypercorn_config(settings), shutdown_trigger=_until_signal,
+    config = hypercorn_config(settings)
+    # a Logger (not "-"): hypercorn adds no handler of its own, so "Running on" is
+    # logged once, through the process's logging set-up
+    config.errorlog = logging.getLogger("hypercorn.error")
+    await hypercorn.trio.serve(app, config, shutdown_trigger=_until_signal,
                                task_status=task_status)
 
 
@@ -100,13 +124,52 @@ def tune_gc() -> None:
 
 
 def run_server(settings: Settings, *, demo: bool) -> None:
-    """Blocking entry point of ``livesim serve``."""
-    url = database_url(settings)
+    """Blocking entry point of ``livesim serve``: returns after SIGINT/SIGTERM."""
 
-    async def main() -> None:
+    async def main(url: str) -> None:
         async with trio.open_nursery() as nursery:
             bound = await nursery.start(partial(serve, settings, url, demo=demo))
             tune_gc()
             print_next_steps(settings, bound)
 
-    trio.run(main)
+    with terminal_foreground(), running_database(settings) as url:
+        trio.run(main, url)
+
+
+@contextmanager
+def terminal_foreground() -> Iterator[None]:
+    """Be the terminal's foreground process group while serving.
+
+    Ctrl-C is sent to the whole foreground group: under ``just run`` that is just, its
+    shell and livesim, and just reports "interrupted by SIGINT" (exit 130) however
+    cleanly livesim stops.  In a group of its own in the foreground, livesim alone
+    gets Ctrl-C, stops, and the wrapper sees a clean exit.  Nothing changes when
+    livesim already leads its group (started from a shell) or has no terminal.
+    """
+    try:
+        fd = sys.stdin.fileno()
+        if not os.isatty(fd) or os.tcgetpgrp(fd) != os.getpgrp() or os.getpid() == os.getpgrp():
+            yield
+            return
+    except (OSError, ValueError):
+        yield
+        return
+    previous = os.getpgrp()
+    _set_foreground(fd, new_group=True)
+    try:
+        yield
+    finally:
+        _set_foreground(fd, group=previous)
+
+
+def _set_foreground(fd: int, *, new_group: bool = False, group: int = 0) -> None:
+    # tcsetpgrp from a background group raises SIGTTOU unless it is ignored
+    old = signal.signal(signal.SIGTTOU, signal.SIG_IGN)
+    try:
+        if new_group:
+            os.setpgid(0, 0)
+        os.tcsetpgrp(fd, group or os.getpgrp())
+    except OSError:
+        pass  # the terminal went away: nothing to hand back
+    finally:
+        signal.signal(signal.SIGTTOU, old)
