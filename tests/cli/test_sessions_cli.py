@@ -41,7 +41,8 @@ async def test_sessions_create_iso_times_then_export_matches_the_log(base_url: s
     assert (created["timeframe"], created["startMs"]) == ("5m", START_MS)
     await finished(base_url, created["id"])
     listed = (await livesim(base_url, "sessions", "list")).stdout.decode()
-    assert created["id"] in listed and "finished" in listed
+    assert created["id"] in listed
+    assert "finished" in listed
     events = await all_events(base_url, created["id"])
     trades = (await livesim(base_url, "sessions", "export", created["id"], "trades")).stdout
     rows = list(csv.DictReader(io.StringIO(trades.decode())))

@@ -6,7 +6,6 @@ import json
 import os
 import re
 import signal
-import subprocess
 import sys
 from collections.abc import Callable
 
@@ -70,7 +69,8 @@ def test_render_after_finish_shows_full_progress_and_stats() -> None:
     view.apply(event(9, "session_finished", START_MS + 99 * M,
                      stats={"returnPct": 1.23456, "trades": 4}))
     text = screen(view)
-    assert "finished" in text and "100.0%" in text
+    assert "finished" in text
+    assert "100.0%" in text
     assert "returnPct 1.23  trades 4" in text
 
 
@@ -91,9 +91,11 @@ async def read_until(master: int, buffer: bytearray, found: Callable[[str], bool
     return plain(buffer)
 
 
-async def status(client: httpx.AsyncClient, session_id: str, wanted: str) -> None:
+async def shown(client: httpx.AsyncClient, session_id: str, key: str, wanted: object) -> None:
     with trio.fail_after(10):
-        while (await client.get(f"/api/sim/sessions/{session_id}")).json()["status"] != wanted:
+        while True:
+            if (await client.get(f"/api/sim/sessions/{session_id}")).json()[key] == wanted:
+                return
             await trio.sleep(0.05)
 
 
@@ -106,7 +108,7 @@ async def test_watch_in_a_pty_keys_steer_the_session_and_sigint_exits_cleanly(
             "config": {"fast": 3, "slow": 8}})).json()
         master, slave = os.openpty()
         os.set_blocking(master, False)
-        process = subprocess.Popen(
+        process = await trio.lowlevel.open_process(
             [sys.executable, "-m", "livesim", "watch", created["id"], "--url", base_url],
             stdin=slave, stdout=slave, stderr=slave, start_new_session=True,
             env={**os.environ, "COLUMNS": "120", "LINES": "40", "TERM": "xterm"})
@@ -115,26 +117,23 @@ async def test_watch_in_a_pty_keys_steer_the_session_and_sigint_exits_cleanly(
         try:
             await read_until(master, output, lambda text: "candle  2024-01-01T00:0" in text)
             os.write(master, b"p")
-            await status(client, created["id"], "paused")
+            await shown(client, created["id"], "status", "paused")
             await read_until(master, output, lambda text: "pause: ok" in text)
             os.write(master, b"r+")
-            await status(client, created["id"], "running")
-            with trio.fail_after(10):
-                while (await client.get(f"/api/sim/sessions/{created['id']}")
-                       ).json()["speed"] != 200:
-                    await trio.sleep(0.05)
+            await shown(client, created["id"], "status", "running")
+            await shown(client, created["id"], "speed", 200)
             process.send_signal(signal.SIGINT)
             with trio.fail_after(15):
-                while process.poll() is None:
-                    await trio.sleep(0.05)
+                await process.wait()
             try:
                 output += os.read(master, 65536)
             except OSError:
                 pass  # the child closed the terminal
         finally:
-            if process.poll() is None:
+            if process.returncode is None:
                 process.kill()
-            process.wait()
+            with trio.CancelScope(shield=True):
+                await process.wait()
             os.close(master)
             await client.post(f"/api/sim/sessions/{created['id']}/control",
                               json={"action": "stop"})
