@@ -37,6 +37,10 @@ bench:
     {{venv}}/python -m livesim.benchmarks.pipeline
     {{venv}}/python -m livesim.benchmarks.core
 
+# Import years of 1m candles through `livesim candles import`: time and peak memory.
+bench-import years="5":
+    {{venv}}/python -m livesim.benchmarks.imports --years {{years}}
+
 # Static checks.
 lint:
     {{venv}}/ruff check src tests

@@ -49,6 +49,9 @@ def _parser() -> argparse.ArgumentParser:
     synth.add_argument("--start", required=True, help="ISO date/datetime (UTC) or epoch ms")
     synth.add_argument("--end", required=True, help="ISO date/datetime (UTC) or epoch ms")
     synth.add_argument("--seed", type=int, default=1)
+    synth.add_argument("--out", type=Path, default=None,
+                       help="write the candles to this CSV file instead of the database "
+                            "(no PostgreSQL needed; the file imports as it is)")
 
     watch = commands.add_parser("watch", help="a live view of a session in the terminal "
                                                "(keys: p pause, r resume, +/- speed, s stop, "
@@ -132,6 +135,10 @@ def _dispatch(args: argparse.Namespace) -> None:
         commands.check_readable(args.file)
         result = _with_database(settings, lambda db: commands.import_file(
             db, args.file, args.symbol, args.timeframe))
+    elif args.out is not None:
+        start, end = commands.parse_time(args.start), commands.parse_time(args.end)
+        result = commands.synthesize_csv(args.out, args.symbol, args.timeframe, start, end,
+                                         args.seed)
     else:
         start, end = commands.parse_time(args.start), commands.parse_time(args.end)
         result = _with_database(settings, lambda db: commands.synthesize(

@@ -11,7 +11,7 @@ import pytest
 
 from livesim.db.bridge import Database
 from livesim.errors import InvalidInput
-from livesim.market.commands import import_file, import_stream
+from livesim.market.commands import import_file, import_stream, synthesize, synthesize_csv
 from livesim.market.importer import CsvParser, Utf8Decoder, parse_csv
 from livesim.market.store import load_candles
 from livesim.market.synthetic import generate_candles, iter_candles
@@ -160,3 +160,15 @@ async def test_import_file_peak_memory_does_not_grow_with_the_file(db: Database,
     big = await traced_import(db, big_path, "BIG")
     assert big < 1.3 * small + 1_000_000, (small, big)
     assert big < big_path.stat().st_size, (big, big_path.stat().st_size)
+
+
+async def test_synthesize_csv_file_imports_the_same_candles_as_synthesize(
+        db: Database, tmp_path: Path) -> None:
+    path = tmp_path / "sample.csv"
+    written = synthesize_csv(path, "SYN", "5m", T0, T0 + 3 * 86_400_000, 7)
+    assert written["candles"] == 3 * 288
+    result = await import_file(db, path, "SYN", "5m")
+    assert (result["imported"], result["fromMs"], result["toMs"]) == (
+        864, written["fromMs"], written["toMs"])
+    again = await synthesize(db, "SYN", "5m", T0, T0 + 3 * 86_400_000, 7)
+    assert (again["imported"], again["unchanged"]) == (0, 864)
