@@ -67,7 +67,8 @@ async def seed_demo(url: str) -> dict[str, object]:
 
 
 async def _until_signal() -> None:
-    with trio.open_signal_receiver(signal.SIGINT, signal.SIGTERM) as signals:
+    # SIGHUP: the terminal closed (a tmux pane, an ssh session); stop as cleanly
+    with trio.open_signal_receiver(signal.SIGINT, signal.SIGTERM, signal.SIGHUP) as signals:
         async for _ in signals:
             LOGGER.info("shutting down")
             return
@@ -97,17 +98,19 @@ async def serve(settings: Settings, url: str, *, demo: bool = False,
 
 def print_next_steps(settings: Settings, bound: list[str]) -> None:
     base = bound[0] if bound else f"http://{settings.host}:{settings.port}"
-    user = ' -H "X-Dev-User: alice"' if settings.auth_mode == "dev" else ""
+    where = "" if base == "http://127.0.0.1:8000" else f" --url {base}"
+    stops_db = "" if settings.database_url else " and the embedded PostgreSQL it started"
     print(f"""
 livesim is serving on {base}
+  the page: {base}/    API reference: {base}/docs
 
-Try it:
-  curl -s{user} -X POST {base}/api/sim/sessions -H 'Content-Type: application/json' \\
-    -d '{{"profileSlug":"sma-cross","symbol":"{DEMO_SYMBOL}","timeframe":"{DEMO_TIMEFRAME}",\
-"startMs":{DEMO_START_MS},"endMs":{DEMO_START_MS + 86_400_000},"speed":60}}'
-  curl -N{user} {base}/api/sim/sessions/<id>/stream
-  curl -s{user} -X POST {base}/api/sim/sessions/<id>/control -H 'Content-Type: application/json' \\
-    -d '{{"action":"pause"}}'     # then "resume", "stop", or {{"action":"speed","speed":200}}
+Try it in another terminal (each line pastes as it is):
+  ID=$(.venv/bin/livesim sessions create{where} --profile sma-cross --symbol {DEMO_SYMBOL} \\
+       --timeframe 5m --start 2024-01-01 --end 2024-01-03 --speed 60 \\
+       | python3 -c 'import json, sys; print(json.load(sys.stdin)["id"])')
+  .venv/bin/livesim watch{where} $ID      # keys: p pause, r resume, +/- speed, s stop, q quit
+  .venv/bin/livesim sessions export{where} $ID trades
+Ctrl-C here stops the server{stops_db}.
 """, flush=True)
 
 
