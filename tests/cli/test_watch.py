@@ -8,13 +8,14 @@ import re
 import signal
 import sys
 from collections.abc import Callable
+from typing import Any
 
 import httpx
 import trio
 from rich.console import Console
 
 from livesim.market.checks import iso
-from livesim.watch import View, next_speed, render, sparkline
+from livesim.watch import View, Watcher, next_speed, render, sparkline
 from tests.stubs import START_MS
 
 M = 60_000
@@ -142,3 +143,38 @@ async def test_watch_in_a_pty_keys_steer_the_session_and_sigint_exits_cleanly(
     assert "Traceback" not in text
     assert "HTTP Request" not in text  # no library log lines
     assert json.dumps(created["id"])[1:9] in text
+
+
+async def test_watcher_dropped_connection_resumes_after_last_seq_shown() -> None:
+    # the first stream breaks after seq 3; the watcher must ask for what follows seq 3
+    asked: list[str] = []
+    candles = [event(seq, "candle", START_MS + seq * M, ts=START_MS + seq * M, open=1.0,
+                     high=2.0, low=0.5, close=1.5, volume=1.0) for seq in range(1, 6)]
+    finished = event(6, "session_finished", START_MS + 6 * M, stats={})
+
+    def sse(events: list[dict[str, object]]) -> bytes:
+        return b"".join(f"id: {e['seq']}\nevent: {e['type']}\ndata: {json.dumps(e)}\n\n"
+                        .encode() for e in events)
+
+    class Broken(httpx.AsyncByteStream):
+        async def __aiter__(self):  # type: ignore[no-untyped-def]
+            yield sse(candles[:3])
+            raise httpx.ReadError("connection reset")
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        asked.append(request.headers["Last-Event-ID"])
+        if len(asked) == 1:
+            return httpx.Response(200, stream=Broken())
+        return httpx.Response(200, content=sse([*candles[3:], finished]))
+
+    view = View(dict(SESSION))
+    async with httpx.AsyncClient(transport=httpx.MockTransport(handler),
+                                 base_url="http://test") as client:
+        live: Any = type("NoScreen", (), {"update": lambda *_a, **_k: None})()
+        with trio.fail_after(10):
+            await Watcher(client, view, live).follow()
+    assert asked == ["0", "3"]
+    assert view.last_seq == 6
+    assert view.ended == "session_finished"
+    assert [round(c) for c in view.closes] == [2] * 5  # each candle once: no repeat
+    assert len(view.closes) == 5
