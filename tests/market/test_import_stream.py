@@ -172,3 +172,15 @@ async def test_synthesize_csv_file_imports_the_same_candles_as_synthesize(
         864, written["fromMs"], written["toMs"])
     again = await synthesize(db, "SYN", "5m", T0, T0 + 3 * 86_400_000, 7)
     assert (again["imported"], again["unchanged"]) == (0, 864)
+
+
+def test_csv_parser_tells_an_increasing_file_from_one_that_may_repeat() -> None:
+    ordered, shuffled = CsvParser("1m"), CsvParser("1m")
+    rows = [f"{T0 + i * M},1,2,0.5,1.5,1\n" for i in range(50)]
+    for piece in pieces("".join(rows), 1):
+        ordered.feed(piece)
+    ordered.close()
+    for piece in pieces("".join(rows[:30] + rows[29:]), 1):
+        shuffled.feed(piece)
+    shuffled.close()
+    assert (ordered.increasing, shuffled.increasing) == (True, False)

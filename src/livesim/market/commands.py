@@ -83,7 +83,7 @@ async def import_stream(db: Database, pieces: AsyncIterable[bytes], symbol: str,
             if not parser.errors.count:
                 await staged.add(rows)
         await staged.add(await trio.to_thread.run_sync(parse, b"", True))
-        result = await staged.finish(parser.layout)
+        result = await staged.finish(parser.layout, may_repeat=not parser.increasing)
     return {"symbol": symbol, "timeframe": timeframe, "imported": result.imported,
             "unchanged": result.unchanged, "fromMs": result.first_ts,
             "toMs": result.last_ts + step}

@@ -316,6 +316,9 @@ class CsvParser:
         self.layout = "unknown"
         self.lines = 0  # data rows read
         self.rows = 0  # valid rows returned
+        # every valid row so far came after the one before (no repeat is possible)
+        self.increasing = True
+        self._last_ts: int | None = None
         self._columns: tuple[int, int, int, int, int, int] | None = None
         self._header_line = 0
         self._pending = ""
@@ -396,6 +399,12 @@ class CsvParser:
                     errors.add(line, message)
                 continue
             found.append((line, row))
+        if found:
+            first_ts = found[0][1][0]
+            self.increasing = self.increasing and (
+                (self._last_ts is None or first_ts > self._last_ts)
+                and all(a[1][0] < b[1][0] for a, b in zip(found, found[1:], strict=False)))
+            self._last_ts = found[-1][1][0]
         self.lines += count
         self.rows += len(found)
         return found

@@ -240,8 +240,11 @@ class StagedImport:
             del self._buffer[:self._batch_rows]
             await self._stage(batch)
 
-    async def finish(self, layout: str) -> Imported:
+    async def finish(self, layout: str, *, may_repeat: bool = True) -> Imported:
         """Refuse repeated open times with other values, then merge into the market.
+
+        ``may_repeat=False`` (the rows came in strictly increasing ts order) skips
+        the search for repeats, a sort of the whole staged file.
 
         Raises:
             InvalidInput: ``invalid_csv`` listing the repeating lines.
@@ -250,7 +253,8 @@ class StagedImport:
         if self._buffer:
             await self._stage(self._buffer)
             self._buffer = []
-        repeats = await self._tx.run("select-staged-repeats", max_rows=MAX_REPORTED_ERRORS)
+        repeats = (await self._tx.run("select-staged-repeats", max_rows=MAX_REPORTED_ERRORS)
+                   if may_repeat else [])
         if repeats:
             errors = RowErrors()
             for row in repeats:
