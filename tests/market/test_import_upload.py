@@ -81,7 +81,8 @@ async def test_streamed_body_awaited_whole_is_not_held_back() -> None:
 @pytest.fixture
 async def base_url(db: Database, database_url: str, schema_name: str
                    ) -> AsyncIterator[str]:
-    settings = Settings(auth_mode="dev", max_body_bytes=64 * 1024,
+    # the smallest general limit: far less than what arrives before the route can raise it
+    settings = Settings(auth_mode="dev", max_body_bytes=1024,
                         max_import_bytes=2 * 1024 * 1024)
     app = create_app(settings, database_url, schema=schema_name)
     config = Config()
@@ -109,7 +110,7 @@ async def chunked(data: bytes) -> AsyncIterator[bytes]:
 
 
 async def test_import_route_body_beyond_the_general_limit_is_imported(base_url: str) -> None:
-    data = csv_bytes(20_000)  # ~1.3 MB: twenty times LIVESIM_MAX_BODY_BYTES
+    data = csv_bytes(20_000)  # ~0.9 MB: far beyond LIVESIM_MAX_BODY_BYTES
     response = await upload(base_url, data)
     assert response.status_code == 200, response.text
     assert response.json()["imported"] == 20_000
@@ -126,9 +127,12 @@ async def test_import_route_body_beyond_the_import_limit_is_413(base_url: str,
     assert response.json()["error"]["code"]
 
 
-async def test_other_routes_keep_the_general_limit(base_url: str) -> None:
+@pytest.mark.parametrize("streamed", [False, True])
+async def test_other_routes_keep_the_general_limit(base_url: str, streamed: bool) -> None:
+    body = b"{" + b" " * 5_000 + b"}"
     async with httpx.AsyncClient(base_url=base_url, timeout=30.0) as client:
-        response = await client.post("/api/sim/sessions", content=b"{" + b" " * 100_000 + b"}",
+        response = await client.post("/api/sim/sessions",
+                                     content=chunked(body) if streamed else body,
                                      headers={"X-Dev-User": "alice",
                                               "Content-Type": "application/json"})
     assert response.status_code == 413

@@ -39,11 +39,14 @@ class StreamedBody(TrioBody):
         self._room = trio.Event()
 
     def allow(self, limit: int) -> None:
-        """Raise (or lower) this body's size limit to ``limit`` bytes."""
+        """Raise (or lower) this body's size limit to ``limit`` bytes (before reading)."""
         self._max_content_length = limit
+        # before the body is read, only the Content-Length check can have refused it
         too_long = self._expected is not None and self._expected > limit
-        if isinstance(self._must_raise, RequestEntityTooLarge) or too_long:
-            self._must_raise = RequestEntityTooLarge() if too_long else None
+        self._must_raise = RequestEntityTooLarge() if too_long else None
+
+    def _over_limit(self) -> bool:
+        return self._max_content_length is not None and self._received > self._max_content_length
 
     def append(self, data: bytes) -> None:
         if data == b"" or self._must_raise is not None:
@@ -51,17 +54,25 @@ class StreamedBody(TrioBody):
         self._received += len(data)
         self._data.extend(data)
         self._has_data.set()
-        if self._max_content_length is not None and self._received > self._max_content_length:
+        # A body awaited whole is refused as it arrives; a streamed one when it is read
+        # (until then at most HIGH_WATER_BYTES wait here, and the route may still
+        # raise its limit).
+        if self._whole and self._over_limit():
             self._must_raise = RequestEntityTooLarge()
             self.set_complete()
 
     async def __anext__(self) -> bytes:
         data = await super().__anext__()
+        if self._over_limit():
+            raise RequestEntityTooLarge()
         self._room.set()
         return data
 
     def __await__(self) -> Generator[Any, None, Any]:
         self._whole = True
+        if self._must_raise is None and self._over_limit():
+            self._must_raise = RequestEntityTooLarge()
+            self.set_complete()
         self._room.set()
         return super().__await__()
 
