@@ -8,6 +8,7 @@ default:
     @just --list
 
 # Serve the demo: embedded PostgreSQL unless DATABASE_URL is set, dev auth, DEMO-BTC market.
+# Ctrl-C stops livesim cleanly (and the embedded PostgreSQL it started).
 run:
     LIVESIM_AUTH="${LIVESIM_AUTH:-dev}" {{venv}}/livesim serve --demo
 
@@ -19,6 +20,14 @@ serve:
 test *args:
     {{venv}}/pytest {{args}}
 
+# Stop the embedded PostgreSQL servers (app's and tests') if one was left running.
+stop:
+    {{venv}}/livesim db stop
+
+# Stop them and delete their data (.livesim/: demo market, sessions, test schemas).
+clean: stop
+    rm -rf .livesim
+
 # Apply pending migrations.
 migrate:
     {{venv}}/livesim migrate
@@ -27,6 +36,10 @@ migrate:
 bench:
     {{venv}}/python -m livesim.benchmarks.pipeline
     {{venv}}/python -m livesim.benchmarks.core
+
+# Import years of 1m candles through `livesim candles import`: time and peak memory.
+bench-import years="5":
+    {{venv}}/python -m livesim.benchmarks.imports --years {{years}}
 
 # Static checks.
 lint:

@@ -1,14 +1,15 @@
 """Shared fixtures: a real PostgreSQL for every test, one fresh schema each.
 
 ``DATABASE_URL`` when set (CI: postgresql://postgres@127.0.0.1:5432/test), otherwise
-the embedded server of the zero-config run, in a data folder under .livesim/.
+the embedded server of the zero-config run, in a data folder under .livesim/, stopped
+when the session ends.
 """
 
 from __future__ import annotations
 
 import os
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
@@ -19,14 +20,17 @@ from livesim.db.migrate import migrate
 
 
 @pytest.fixture(scope="session")
-def database_url() -> str:
+def database_url() -> Iterator[str]:
     url = os.environ.get("DATABASE_URL")
     if url:
-        return url
-    from livesim.db.embedded import embedded_database_url
+        yield url
+        return
+    from livesim.db.embedded import embedded_server
 
-    return embedded_database_url(Path(os.environ.get("LIVESIM_TEST_DATA_DIR")
-                                      or PROJECT_ROOT / ".livesim" / "test"))
+    # stopped after the last test, unless another process (a second pytest) uses it
+    with embedded_server(Path(os.environ.get("LIVESIM_TEST_DATA_DIR")
+                              or PROJECT_ROOT / ".livesim" / "test")) as url:
+        yield url
 
 
 @pytest.fixture

@@ -21,6 +21,7 @@ HEARTBEAT_S = "LIVESIM_HEARTBEAT_S"
 MAX_SPEED = "LIVESIM_MAX_SPEED"
 MAX_CANDLES = "LIVESIM_MAX_CANDLES"
 MAX_BODY_BYTES = "LIVESIM_MAX_BODY_BYTES"
+MAX_IMPORT_BYTES = "LIVESIM_MAX_IMPORT_BYTES"
 MAX_RUNNING_PER_USER = "LIVESIM_MAX_RUNNING_PER_USER"
 MAX_STREAMS_PER_USER = "LIVESIM_MAX_STREAMS_PER_USER"
 SUBSCRIBER_BUFFER = "LIVESIM_SUBSCRIBER_BUFFER"
@@ -93,6 +94,8 @@ class Settings:
     max_bars_per_second: float = 20.0
     max_candles_per_session: int = 1_000_000
     max_body_bytes: int = 64 * 1024 * 1024
+    # a CSV import streams in bounded memory, so its body may be far larger
+    max_import_bytes: int = 4 * 1024**3
     max_running_per_user: int = 20
     max_streams_per_user: int = 50
     # events buffered per live subscriber before it is switched to catching up from the DB
@@ -126,6 +129,7 @@ class Settings:
             max_bars_per_second=_float(env, MAX_BARS_PER_SECOND, 20.0, minimum=0.01),
             max_candles_per_session=_int(env, MAX_CANDLES, 1_000_000, minimum=1),
             max_body_bytes=_int(env, MAX_BODY_BYTES, 64 * 1024 * 1024, minimum=1024),
+            max_import_bytes=_int(env, MAX_IMPORT_BYTES, 4 * 1024**3, minimum=1024),
             max_running_per_user=_int(env, MAX_RUNNING_PER_USER, 20, minimum=1),
             max_streams_per_user=_int(env, MAX_STREAMS_PER_USER, 50, minimum=1),
             subscriber_buffer=_int(env, SUBSCRIBER_BUFFER, 1000, minimum=1),

@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import atexit
 import gc
 import logging
+import os
 import signal
+import sys
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
 from functools import partial
 
 import hypercorn.trio
@@ -31,14 +36,29 @@ class ServicesDied(RuntimeError):
 
 
 def database_url(settings: Settings) -> str:
-    """``DATABASE_URL``, or the embedded server's (started here, blocking) when unset."""
+    """:func:`running_database`'s URL, the embedded server stopping at process exit."""
+    stack = ExitStack()
+    url = stack.enter_context(running_database(settings))
+    atexit.register(stack.close)
+    return url
+
+
+@contextmanager
+def running_database(settings: Settings) -> Iterator[str]:
+    """``DATABASE_URL``, or the embedded server's URL while this block runs.
+
+    The embedded server is started here (blocking: call it before ``trio.run``) and
+    stopped on exit unless another livesim process still uses it.
+    """
     if settings.database_url:
-        return settings.database_url
-    from livesim.db.embedded import embedded_database_url
+        yield settings.database_url
+        return
+    from livesim.db.embedded import embedded_server, pg_dir
 
     LOGGER.info("DATABASE_URL is not set: starting the embedded PostgreSQL in %s",
-                settings.data_dir / "pg")
-    return embedded_database_url(settings.data_dir)
+                pg_dir(settings.data_dir))
+    with embedded_server(settings.data_dir) as url:
+        yield url
 
 
 async def seed_demo(url: str) -> dict[str, object]:
@@ -53,10 +73,12 @@ async def seed_demo(url: str) -> dict[str, object]:
 
 
 async def _until_signal_or(failed: trio.Event) -> None:
-    """Return on SIGINT/SIGTERM, or when the background services have died."""
+    """Return on SIGINT/SIGTERM/SIGHUP (the terminal closed), or when the background
+    services have died."""
     async with trio.open_nursery() as nursery:
         async def on_signal() -> None:
-            with trio.open_signal_receiver(signal.SIGINT, signal.SIGTERM) as signals:
+            with trio.open_signal_receiver(signal.SIGINT, signal.SIGTERM,
+                                           signal.SIGHUP) as signals:
                 async for _ in signals:
                     LOGGER.info("shutting down")
                     nursery.cancel_scope.cancel()
@@ -84,7 +106,11 @@ async def serve(settings: Settings, url: str, *, demo: bool = False,
         await seed_demo(url)
     app = create_app(settings, url)
     health = state_of(app).health
-    await hypercorn.trio.serve(app, hypercorn_config(settings),
+    config = hypercorn_config(settings)
+    # a Logger (not "-"): hypercorn adds no handler of its own, so "Running on" is
+    # logged once, through the process's logging set-up
+    config.errorlog = logging.getLogger("hypercorn.error")
+    await hypercorn.trio.serve(app, config,
                                shutdown_trigger=partial(_until_signal_or, health.failed),
                                task_status=task_status)
     if health.failed.is_set():
@@ -93,21 +119,21 @@ async def serve(settings: Settings, url: str, *, demo: bool = False,
 
 def print_next_steps(settings: Settings, bound: list[str]) -> None:
     base = bound[0] if bound else f"http://{settings.host}:{settings.port}"
-    user = ' -H "X-Dev-User: alice"' if settings.auth_mode == "dev" else ""
+    where = "" if base == "http://127.0.0.1:8000" else f" --url {base}"
+    stops_db = "" if settings.database_url else " and the embedded PostgreSQL it started"
     built = (WEB_DIST / "index.html").is_file()
-    page = "" if built else " (build it first: just web)"
+    page = "" if built else " (build it first: ./dev web)"
     print(f"""
 livesim is serving on {base}
+  the replay desk: {base}/{page}    API reference: {base}/docs
 
-The replay desk: open {base}/ in a browser{page}.
-
-Or with curl:
-  curl -s{user} -X POST {base}/api/sim/sessions -H 'Content-Type: application/json' \\
-    -d '{{"profileSlug":"sma-cross","symbol":"{DEMO_SYMBOL}","timeframe":"{DEMO_TIMEFRAME}",\
-"startMs":{DEMO_START_MS},"endMs":{DEMO_START_MS + 86_400_000},"speed":60}}'
-  curl -N{user} {base}/api/sim/sessions/<id>/stream
-  curl -s{user} -X POST {base}/api/sim/sessions/<id>/control -H 'Content-Type: application/json' \\
-    -d '{{"action":"pause"}}'     # then "resume", "stop", or {{"action":"speed","speed":200}}
+Or in another terminal (each line pastes as it is):
+  ID=$(.venv/bin/livesim sessions create{where} --profile sma-cross --symbol {DEMO_SYMBOL} \\
+       --timeframe 5m --start 2024-01-01 --end 2024-01-03 --speed 60 \\
+       | python3 -c 'import json, sys; print(json.load(sys.stdin)["id"])')
+  .venv/bin/livesim watch{where} $ID      # keys: p pause, r resume, +/- speed, s stop, q quit
+  .venv/bin/livesim sessions export{where} $ID trades
+Ctrl-C here stops the server{stops_db}.
 """, flush=True)
 
 
@@ -124,13 +150,52 @@ def tune_gc() -> None:
 
 
 def run_server(settings: Settings, *, demo: bool) -> None:
-    """Blocking entry point of ``livesim serve``."""
-    url = database_url(settings)
+    """Blocking entry point of ``livesim serve``: returns after SIGINT/SIGTERM."""
 
-    async def main() -> None:
+    async def main(url: str) -> None:
         async with trio.open_nursery() as nursery:
             bound = await nursery.start(partial(serve, settings, url, demo=demo))
             tune_gc()
             print_next_steps(settings, bound)
 
-    trio.run(main)
+    with terminal_foreground(), running_database(settings) as url:
+        trio.run(main, url)
+
+
+@contextmanager
+def terminal_foreground() -> Iterator[None]:
+    """Be the terminal's foreground process group while serving.
+
+    Ctrl-C is sent to the whole foreground group: under ``just run`` that is just, its
+    shell and livesim, and just reports "interrupted by SIGINT" (exit 130) however
+    cleanly livesim stops.  In a group of its own in the foreground, livesim alone
+    gets Ctrl-C, stops, and the wrapper sees a clean exit.  Nothing changes when
+    livesim already leads its group (started from a shell) or has no terminal.
+    """
+    try:
+        fd = sys.stdin.fileno()
+        if not os.isatty(fd) or os.tcgetpgrp(fd) != os.getpgrp() or os.getpid() == os.getpgrp():
+            yield
+            return
+    except (OSError, ValueError):
+        yield
+        return
+    previous = os.getpgrp()
+    _set_foreground(fd, new_group=True)
+    try:
+        yield
+    finally:
+        _set_foreground(fd, group=previous)
+
+
+def _set_foreground(fd: int, *, new_group: bool = False, group: int = 0) -> None:
+    # tcsetpgrp from a background group raises SIGTTOU unless it is ignored
+    old = signal.signal(signal.SIGTTOU, signal.SIG_IGN)
+    try:
+        if new_group:
+            os.setpgid(0, 0)
+        os.tcsetpgrp(fd, group or os.getpgrp())
+    except OSError:
+        pass  # the terminal went away: nothing to hand back
+    finally:
+        signal.signal(signal.SIGTTOU, old)

@@ -6,6 +6,7 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
+import trio
 from quart.typing import TestClientProtocol as Client
 
 from livesim.app import create_app
@@ -151,3 +152,38 @@ async def test_market_routes_need_a_user(client: Client) -> None:
                          ("POST", "/api/candles/import")):
         error = (await call(client, method, path, status=401, headers={}))["error"]
         assert error["code"] == "missing_user"
+
+
+async def test_candles_route_5m_over_a_1m_market_is_aggregated(client: Client) -> None:
+    await import_csv(client, binance_csv(30, skip=(12,)))
+    body = await call(client, "GET", "/api/candles", status=200, query_string={
+        "symbol": "BTCUSDT", "timeframe": "5m", "startMs": START_MS,
+        "endMs": START_MS + 30 * M})
+    minutes = candle_series(30)
+    assert [c["ts"] for c in body["candles"]] == [START_MS + i * 5 * M for i in (0, 1, 3, 4, 5)]
+    first = minutes[:5]
+    assert body["candles"][0] == {"ts": START_MS, "open": first[0].open,
+                                  "high": max(c.high for c in first),
+                                  "low": min(c.low for c in first), "close": first[-1].close,
+                                  "volume": sum(c.volume for c in first)}
+    assert body["gaps"] == [{"fromMs": START_MS + 10 * M, "toMs": START_MS + 15 * M,
+                             "missing": 1}]
+
+
+async def test_session_on_5m_over_a_1m_market_replays_the_aggregated_candles(
+        client: Client) -> None:
+    await import_csv(client, binance_csv(60))
+    created = await call(client, "POST", "/api/sim/sessions", status=201, json={
+        "profileSlug": "buy-and-hold", "symbol": "BTCUSDT", "timeframe": "5m",
+        "startMs": START_MS, "endMs": START_MS + 60 * M, "speed": "max"})
+    with trio.fail_after(20):
+        while True:
+            page = await call(client, "GET", f"/api/sim/sessions/{created['id']}/events",
+                              status=200, query_string={"fromSeq": 1, "limit": 1000})
+            if page["events"] and page["events"][-1]["type"].startswith("session_"):
+                if page["events"][-1]["type"] != "session_started":
+                    break
+            await trio.sleep(0.05)
+    candles = [e["payload"] for e in page["events"] if e["type"] == "candle"]
+    assert [c["ts"] for c in candles] == [START_MS + i * 5 * M for i in range(12)]
+    assert page["events"][-1]["type"] == "session_finished"

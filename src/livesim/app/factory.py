@@ -19,6 +19,7 @@ from livesim.app import (
     web,
 )
 from livesim.app.auth import build_authenticator
+from livesim.app.bodies import BoundedConnection, StreamedRequest
 from livesim.app.cors import apply_cors
 from livesim.app.errors import register_error_handlers
 from livesim.app.limits import StreamSlots
@@ -33,6 +34,9 @@ def create_app(settings: Settings, database_url: str, *, schema: str | None = No
     """The app for ``settings``; its services start with the server (``before_serving``)."""
     app = QuartTrio("livesim", static_folder=None)  # an API: no /static route
     app.config["MAX_CONTENT_LENGTH"] = settings.max_body_bytes
+    # bodies a route streams (the CSV import) are read in bounded memory
+    app.request_class = StreamedRequest
+    app.asgi_http_class = BoundedConnection
     app.config["JSON_SORT_KEYS"] = True
     register_error_handlers(app)
     for module in (health, market, profiles, sessions, orders, results, sse, tickets,

@@ -12,9 +12,10 @@ from quart import Blueprint, Response, jsonify, request
 
 from livesim.app import api
 from livesim.app.auth import require_user
+from livesim.app.bodies import allow_body_bytes
 from livesim.app.state import app_state
 from livesim.errors import ApiError
-from livesim.market.commands import import_csv
+from livesim.market.commands import import_stream
 from livesim.market.store import get_market, list_markets, load_candles
 
 blueprint = Blueprint("market", __name__)
@@ -41,10 +42,10 @@ async def import_candles() -> Response:
     state = app_state()
     query = api.IMPORT_CANDLES.query_values(state.settings)
     _check_media_type()
-    raw = await request.get_data(as_text=False)
-    data = raw if isinstance(raw, bytes) else raw.encode()
-    return jsonify(await import_csv(state.services.db, data, query["symbol"],
-                                    query["timeframe"]))
+    # streamed: parsed and staged piece by piece, so any size fits in bounded memory
+    allow_body_bytes(state.settings.max_import_bytes)
+    return jsonify(await import_stream(state.services.db, request.body, query["symbol"],
+                                       query["timeframe"]))
 
 
 @api.MARKETS.route(blueprint)

@@ -21,11 +21,15 @@ time with identical values is dropped, with different values it is an error.  Al
 problems of a file are collected with their 1-based line numbers, and one
 :class:`~livesim.errors.InvalidInput` lists them (the first
 :data:`MAX_REPORTED_ERRORS`, with the total), so nothing is ever half-imported.
-Parsing is one pass plus a sort (linear on a sorted file).
+Numbers are ASCII decimals (``float`` alone would also read ``1_000`` and digits of
+other scripts).  :class:`CsvParser` reads a file piece by piece in bounded memory
+(what the store's streaming import uses); :func:`parse_csv` reads a whole text in
+memory and also de-duplicates and sorts (one pass plus a sort).
 """
 
 from __future__ import annotations
 
+import codecs
 import csv
 import io
 from collections.abc import Iterator
@@ -86,6 +90,34 @@ def decode_csv(data: bytes) -> str:
                            code="invalid_encoding", details={"line": line}) from None
 
 
+class Utf8Decoder:
+    """Decode an upload piece by piece as UTF-8 (a leading byte-order mark is dropped).
+
+    A character split between two pieces is kept until the next one.
+    """
+
+    def __init__(self) -> None:
+        self._decoder = codecs.getincrementaldecoder("utf-8-sig")()
+        self._lines = 0  # newlines in the bytes decoded so far
+
+    def decode(self, data: bytes, *, final: bool = False) -> str:
+        """The text of ``data`` (and of what was held back from the previous piece).
+
+        Raises:
+            InvalidInput: code ``invalid_encoding``, with the line of the bad byte.
+        """
+        try:
+            text: str = self._decoder.decode(data, final)
+        except UnicodeDecodeError as error:
+            # error.start counts from the bytes held back plus this piece; close enough
+            # to name the line: the held-back part has no newline in it.
+            line = self._lines + data.count(b"\n", 0, max(0, error.start)) + 1
+            raise InvalidInput(f"the CSV is not UTF-8 text (a bad byte on line {line})",
+                               code="invalid_encoding", details={"line": line}) from None
+        self._lines += data.count(b"\n")
+        return text
+
+
 def epoch_to_ms(value: int) -> int:
     """Epoch seconds, ms, µs or ns (told apart by magnitude) as epoch ms.
 
@@ -126,11 +158,27 @@ def parse_time_cell(text: str) -> int:
     Raises:
         ValueError: with the reason, when the cell is not a time livesim can read.
     """
+    if not text.isascii() or "_" in text:
+        # int(), Decimal() and fromisoformat() also read "1_000" and digits of other
+        # scripts; a CSV number is ASCII decimal only.
+        raise ValueError(f"{_show(text)} is not a time: ASCII digits only")
     try:
         value = int(text)
     except ValueError:
         return _parse_time_text(text)
     return epoch_to_ms(value)
+
+
+def ascii_float(text: str) -> float:
+    """A CSV number: ASCII decimal, optionally with an exponent (``float`` alone would
+    also take ``1_000`` and digits of other scripts).
+
+    Raises:
+        ValueError: the cell is not such a number.
+    """
+    if text.isascii() and "_" not in text:
+        return float(text)
+    raise ValueError(f"{_show(text)} is not an ASCII decimal number")
 
 
 def _parse_time_text(text: str) -> int:
@@ -171,17 +219,21 @@ def _show(cell: str) -> str:
     return repr(cell if len(cell) <= _MAX_SHOWN_CELL else cell[:_MAX_SHOWN_CELL] + "...")
 
 
-class _Errors:
+class RowErrors:
+    """The problems of a file: all counted, the first :data:`MAX_REPORTED_ERRORS` kept."""
+
     def __init__(self) -> None:
         self.shown: list[dict[str, object]] = []
         self.count = 0
 
     def add(self, line: int, message: str) -> None:
+        """Record one problem of ``line``."""
         self.count += 1
         if len(self.shown) < MAX_REPORTED_ERRORS:
             self.shown.append({"line": line, "message": message})
 
     def raise_if_any(self, layout: str) -> None:
+        """Raise ``invalid_csv`` listing the problems, if there are any."""
         if not self.count:
             return
         listed = "" if self.count <= len(self.shown) else f"; the first {len(self.shown)} listed"
@@ -241,58 +293,138 @@ def _cell_problems(row: list[str], columns: tuple[int, int, int, int, int, int])
         found.append(f"time: {error}")
     for name, index in zip(VALUE_COLUMNS, columns[1:], strict=True):
         try:
-            float(row[index])
+            ascii_float(row[index])
         except ValueError:
             found.append(f"{name} is not a number: {_show(row[index])}")
     return found
 
 
+class CsvParser:
+    """An incremental parser: feed the file in pieces of any size, get valid rows back.
+
+    Memory is bounded by the largest piece plus one incomplete record: a piece is cut
+    after its last complete record (a newline outside quotes), the rest waits for the
+    next piece.  Invalid rows are counted in :attr:`errors` (the first
+    :data:`MAX_REPORTED_ERRORS` with their lines) and never returned; :meth:`close`
+    raises if there were any.  Duplicates are not looked for here: that needs the
+    whole file (see :func:`parse_csv`, and the store's staging table).
+    """
+
+    def __init__(self, timeframe: str) -> None:
+        self.rules = CandleRules(timeframe)
+        self.errors = RowErrors()
+        self.layout = "unknown"
+        self.lines = 0  # data rows read
+        self.rows = 0  # valid rows returned
+        # every valid row so far came after the one before (no repeat is possible)
+        self.increasing = True
+        self._last_ts: int | None = None
+        self._columns: tuple[int, int, int, int, int, int] | None = None
+        self._header_line = 0
+        self._pending = ""
+        self._line_base = 0  # physical lines before the pending text
+        self._started = False
+
+    def feed(self, text: str) -> list[tuple[int, CandleRow]]:
+        """The valid rows of the complete records in ``text`` (and what was pending)."""
+        if not self._started:
+            # a byte-order mark would otherwise glue itself to the first header name
+            text = text.removeprefix("\ufeff")
+            self._started = bool(text)
+        pending = self._pending + text
+        cut = _last_record_end(pending)
+        self._pending = pending[cut:]
+        return self._parse(pending[:cut])
+
+    def close(self) -> list[tuple[int, CandleRow]]:
+        """The rows of the last record, then the verdict on the whole file.
+
+        Raises:
+            InvalidInput: ``invalid_csv`` (rows had problems), ``invalid_csv_header``,
+                or ``empty_csv`` (no header and no rows, or a header and no rows).
+        """
+        rows = self._parse(self._pending)
+        self._pending = ""
+        self.errors.raise_if_any(self.layout)
+        if self._columns is None:
+            raise InvalidInput("the CSV is empty: no header and no rows", code="empty_csv")
+        if not self.rows:
+            raise InvalidInput(f"the CSV has a header (line {self._header_line}) but no rows",
+                               code="empty_csv")
+        return rows
+
+    def _parse(self, text: str) -> list[tuple[int, CandleRow]]:
+        if not text:
+            return []
+        reader = csv.reader(io.StringIO(text))
+        base = self._line_base
+        self._line_base += text.count("\n") + (not text.endswith("\n"))
+        numbered = _rows(reader, self.errors, base)
+        if self._columns is None:
+            first = next(numbered, None)
+            if first is None:
+                return []
+            line, cells = first
+            if _is_time(cells[0]):
+                self.layout, self._columns = "headerless", (0, 1, 2, 3, 4, 5)
+                numbered = _chain(first, numbered)
+            else:
+                self.layout, self._header_line = "headered", line
+                self._columns = _header_columns(cells, line)
+        return self._valid_rows(numbered, self._columns)
+
+    def _valid_rows(self, numbered: Iterator[tuple[int, list[str]]],
+                    columns: tuple[int, int, int, int, int, int]
+                    ) -> list[tuple[int, CandleRow]]:
+        time_at, open_at, high_at, low_at, close_at, volume_at = columns
+        width = max(columns) + 1
+        errors, rules, is_valid = self.errors, self.rules, self.rules.is_valid
+        found: list[tuple[int, CandleRow]] = []
+        count = 0
+        for line, cells in numbered:
+            count += 1
+            if len(cells) < width:
+                errors.add(line, f"expected at least {width} columns, found {len(cells)}")
+                continue
+            try:
+                row = (parse_time_cell(cells[time_at]), ascii_float(cells[open_at]),
+                       ascii_float(cells[high_at]), ascii_float(cells[low_at]),
+                       ascii_float(cells[close_at]), ascii_float(cells[volume_at]))
+            except ValueError:
+                for message in _cell_problems(cells, columns):
+                    errors.add(line, message)
+                continue
+            if not is_valid(*row):
+                for message in rules.problems(*row):
+                    errors.add(line, message)
+                continue
+            found.append((line, row))
+        if found:
+            first_ts = found[0][1][0]
+            self.increasing = self.increasing and (
+                (self._last_ts is None or first_ts > self._last_ts)
+                and all(a[1][0] < b[1][0] for a, b in zip(found, found[1:], strict=False)))
+            self._last_ts = found[-1][1][0]
+        self.lines += count
+        self.rows += len(found)
+        return found
+
+
 def parse_csv(text: str, timeframe: str) -> ParsedCsv:
-    """Parse and validate a whole CSV file of ``timeframe`` candles.
+    """Parse and validate a whole CSV file of ``timeframe`` candles (in memory).
 
     Raises:
         InvalidInput: ``unknown_timeframe``; ``empty_csv`` (no data rows);
             ``invalid_csv_header``; ``invalid_csv`` with ``details.errors`` =
             ``[{line, message}, ...]`` and ``details.errorCount``.
     """
-    rules = CandleRules(timeframe)
-    # a byte-order mark would otherwise glue itself to the first header name
-    reader = csv.reader(io.StringIO(text.removeprefix("\ufeff")))
-    errors = _Errors()
-    numbered = _rows(reader, errors)
-    first = next(numbered, None)
-    if first is None:
-        errors.raise_if_any("unknown")
-        raise InvalidInput("the CSV is empty: no header and no rows", code="empty_csv")
-    line, cells = first
-    if _is_time(cells[0]):
-        layout, columns = "headerless", (0, 1, 2, 3, 4, 5)
-        data: Iterator[tuple[int, list[str]]] = _chain(first, numbered)
-    else:
-        layout, columns, data = "headered", _header_columns(cells, line), numbered
-    time_at, open_at, high_at, low_at, close_at, volume_at = columns
-    width = max(columns) + 1
+    parser = CsvParser(timeframe)
+    numbered = parser.feed(text)
+    numbered += parser.close()
     by_ts: dict[int, CandleRow] = {}
     line_of: dict[int, int] = {}
-    count = duplicates = 0
-    is_valid = rules.is_valid
-    for line, cells in data:
-        count += 1
-        if len(cells) < width:
-            errors.add(line, f"expected at least {width} columns, found {len(cells)}")
-            continue
-        try:
-            row = (parse_time_cell(cells[time_at]), float(cells[open_at]),
-                   float(cells[high_at]), float(cells[low_at]), float(cells[close_at]),
-                   float(cells[volume_at]))
-        except ValueError:
-            for message in _cell_problems(cells, columns):
-                errors.add(line, message)
-            continue
-        if not is_valid(*row):
-            for message in rules.problems(*row):
-                errors.add(line, message)
-            continue
+    duplicates = 0
+    for line, row in numbered:
         ts = row[0]
         seen = by_ts.get(ts)
         if seen is None:
@@ -301,25 +433,41 @@ def parse_csv(text: str, timeframe: str) -> ParsedCsv:
         elif seen == row:
             duplicates += 1
         else:
-            errors.add(line, f"open time {iso(ts)} repeats line {line_of[ts]} with other values")
-    errors.raise_if_any(layout)
-    if not by_ts:
-        raise InvalidInput(f"the CSV has a header (line {line}) but no rows", code="empty_csv")
+            parser.errors.add(line, repeat_message(ts, line_of[ts]))
+    parser.errors.raise_if_any(parser.layout)
     # Open times are unique, so tuples sort by ts alone; linear on an ordered file.
-    rows = sorted(by_ts.values())
-    return ParsedCsv(rows, layout, count, duplicates)
+    return ParsedCsv(sorted(by_ts.values()), parser.layout, parser.lines, duplicates)
 
 
-def _rows(reader: _reader, errors: _Errors) -> Iterator[tuple[int, list[str]]]:
+def repeat_message(ts: int, first_line: int) -> str:
+    """The error for an open time that repeats an earlier line with other values."""
+    return f"open time {iso(ts)} repeats line {first_line} with other values"
+
+
+def _last_record_end(text: str) -> int:
+    # The end of the last complete record: after the last newline outside quotes.
+    # A doubled quote inside a quoted cell adds two, so the parity still holds.
+    if '"' not in text:
+        return text.rfind("\n") + 1
+    cut = position = quotes = 0
+    while (newline := text.find("\n", position)) >= 0:
+        quotes += text.count('"', position, newline)
+        position = newline + 1
+        if quotes % 2 == 0:
+            cut = position
+    return cut
+
+
+def _rows(reader: _reader, errors: RowErrors, base: int) -> Iterator[tuple[int, list[str]]]:
     # Non-blank rows with the physical line they end on: reader.line_num counts
     # lines, not rows, so a quoted newline inside a cell does not shift later numbers.
     try:
         for cells in reader:
             if not cells or (len(cells) == 1 and not cells[0].strip()):
                 continue
-            yield reader.line_num, cells
+            yield base + reader.line_num, cells
     except csv.Error as error:
-        errors.add(reader.line_num, f"unreadable CSV: {error}")
+        errors.add(base + reader.line_num, f"unreadable CSV: {error}")
 
 
 def _chain(first: tuple[int, list[str]], rest: Iterator[tuple[int, list[str]]]
