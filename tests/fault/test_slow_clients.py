@@ -9,9 +9,12 @@ connect and while they disconnect.
 
 from __future__ import annotations
 
+import json
 import os
 import socket
 import statistics
+import subprocess
+import sys
 import time
 
 import httpx
@@ -60,7 +63,6 @@ async def stalled_client(port: int, path: str, connected: trio.Event,
 async def run_once(url: str, stalled: int) -> tuple[float, list[float]]:
     """Peak RSS (MiB) of a server replaying the session, and /healthz latencies (ms)."""
     port = free_port()
-    latencies: list[float] = []
     async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}",
                                  headers={"X-Dev-User": "alice"}, timeout=30) as client, \
             server_process(url, port, LIVESIM_MAX_STREAMS_PER_USER="1000") as process:
@@ -70,15 +72,10 @@ async def run_once(url: str, stalled: int) -> tuple[float, list[float]]:
         session_id = (await client.post("/api/sim/sessions", json=body)).json()["id"]
         await client.post(f"/api/sim/sessions/{session_id}/control", json={"action": "pause"})
         release = trio.Event()
+        probe = await trio.lowlevel.open_process(
+            [sys.executable, "-m", "tests.fault.healthz_probe", "127.0.0.1", str(port)],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE)
         async with trio.open_nursery() as nursery:
-            async def probe() -> None:
-                while True:
-                    started = time.perf_counter()
-                    assert (await client.get("/healthz")).status_code == 200
-                    latencies.append((time.perf_counter() - started) * 1000)
-                    await trio.sleep(0.02)
-
-            nursery.start_soon(probe)
             path = f"/api/sim/sessions/{session_id}/stream"
             for _ in range(stalled):
                 connected = trio.Event()
@@ -91,6 +88,14 @@ async def run_once(url: str, stalled: int) -> tuple[float, list[float]]:
             peak = peak_rss_mib(process.pid)
             release.set()  # all the stalled clients disconnect at once
             await trio.sleep(1.0)
+            assert probe.stdin is not None
+            assert probe.stdout is not None
+            await probe.stdin.aclose()
+            output = b""
+            while chunk := await probe.stdout.receive_some():
+                output += chunk
+            await probe.wait()
+            latencies = json.loads(output)
             nursery.cancel_scope.cancel()
     return peak, latencies
 
