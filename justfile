@@ -23,8 +23,10 @@ test *args:
 migrate:
     {{venv}}/livesim migrate
 
-# Print the benchmark figures (pipeline throughput, fan-out, pure core).
-bench:
+# Print the benchmark figures: ratio vs backtesting.py, pipeline throughput, fan-out,
+# pure core.  `just bench --quick` runs each fewer times (needs DATABASE_URL or embedded PG).
+bench *args:
+    {{venv}}/python -m livesim.benchmarks.versus {{args}}
     {{venv}}/python -m livesim.benchmarks.pipeline
     {{venv}}/python -m livesim.benchmarks.core
 
