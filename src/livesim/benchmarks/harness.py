@@ -25,9 +25,12 @@ from pathlib import Path
 import httpx
 import trio
 
-from livesim.db.bridge import open_database
+from livesim.db.bridge import Database, open_database
 from livesim.db.migrate import migrate
+from livesim.eventlog import LogRecord, record_from_row
 from livesim.market.store import upsert_candles
+from livesim.runner.session import MAX_BATCH_EVENTS
+from livesim.runner.store import insert_records
 from livesim.sim.candles import Candle
 
 START_MS = 1_577_836_800_000  # 2020-01-01T00:00:00Z
@@ -84,6 +87,33 @@ async def bench_schema(url: str) -> AsyncIterator[str]:
         finally:
             with trio.CancelScope(shield=True):
                 await admin.execute_sql(f'DROP SCHEMA "{schema}" CASCADE')
+
+
+async def write_ceiling(db: Database, like_session: str, records: Sequence[LogRecord],
+                        batch: int = MAX_BATCH_EVENTS) -> float:
+    """Seconds to write ``records`` with the runner's own statement and batch size.
+
+    The bare-insert ceiling: no compute, no publish, one statement after another, into
+    a scratch session copied from ``like_session`` (same row shape, another id).
+    """
+    target = str(uuid.uuid4())
+    await db.execute_sql(
+        "INSERT INTO sim_sessions (id, user_id, profile_slug, symbol, timeframe, start_ms,"
+        " end_ms, speed, config, status, candle_count, gap_policy, request_hash)"
+        " SELECT $1, 'bench-ceiling', profile_slug, symbol, timeframe, start_ms, end_ms,"
+        " speed, config, 'finished', candle_count, gap_policy, request_hash"
+        " FROM sim_sessions WHERE id = $2", target, like_session)
+    started = time.perf_counter()
+    for index in range(0, len(records), batch):
+        await insert_records(db, target, records[index:index + batch])
+    return time.perf_counter() - started
+
+
+async def read_log(db: Database, session_id: str) -> list[LogRecord]:
+    rows = await db.fetch_sql(
+        "SELECT seq, ts, type, payload::text AS payload FROM sim_events "
+        "WHERE session_id = $1 ORDER BY seq", session_id)
+    return [record_from_row(row) for row in rows]
 
 
 async def load_market(url: str, symbol: str, timeframe: str, candles: list[Candle]) -> None:

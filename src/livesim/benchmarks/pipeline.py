@@ -19,7 +19,6 @@ import gc
 import json
 import statistics
 import time
-import uuid
 
 import httpx
 import trio
@@ -29,14 +28,14 @@ from livesim.benchmarks.harness import (
     StreamReader,
     bench_schema,
     load_market,
+    read_log,
     rss_kib,
     server_process,
+    write_ceiling,
 )
 from livesim.config import Settings
 from livesim.db.bridge import open_database
-from livesim.eventlog import record_from_row
 from livesim.market.synthetic import generate_candles
-from livesim.runner.store import insert_records
 from livesim.server import database_url
 
 MINUTE_MS = 60_000
@@ -45,7 +44,6 @@ FANOUT_SUBSCRIBERS = 1_000
 # (speed, candles): 1m candles at 120x is 2 candles/s, a brisk "as if live" replay;
 # 600x (10 candles/s, ~10k socket writes/s for 1,000 subscribers) is the stress row.
 FANOUT_RUNS = ((120, 40), (600, 150))
-WRITE_BATCH = 2000
 
 
 async def _create(client: httpx.AsyncClient, candles: int, speed: object) -> str:
@@ -105,20 +103,8 @@ async def _unpaced(client: httpx.AsyncClient, port: int) -> tuple[float, float, 
 
 async def _ceiling(url: str, session_id: str) -> float:
     async with open_database(url) as db:
-        rows = await db.fetch_sql(
-            "SELECT seq, ts, type, payload::text AS payload FROM sim_events "
-            "WHERE session_id = $1 ORDER BY seq", session_id)
-        records = [record_from_row(row) for row in rows]
-        target = str(uuid.uuid4())
-        await db.execute_sql(
-            "INSERT INTO sim_sessions (id, user_id, profile_slug, symbol, timeframe, start_ms,"
-            " end_ms, speed, config, status) SELECT $1, user_id, profile_slug, symbol, timeframe,"
-            " start_ms, end_ms, speed, config, 'finished' FROM sim_sessions WHERE id = $2",
-            target, session_id)
-        started = time.perf_counter()
-        for index in range(0, len(records), WRITE_BATCH):
-            await insert_records(db, target, records[index:index + WRITE_BATCH])
-        return len(records) / (time.perf_counter() - started)
+        records = await read_log(db, session_id)
+        return len(records) / await write_ceiling(db, session_id, records)
 
 
 async def _fanout(client: httpx.AsyncClient, port: int, pid: int, url: str, speed: int,

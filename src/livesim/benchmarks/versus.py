@@ -12,7 +12,7 @@ Breakdown of a livesim run (medians of several runs):
 * stream   first byte -> last byte at the client
 * total    POST sent -> last byte at the client; the ratio is total / backtesting.py
 * compute  the pure core alone (engine + canonical JSON), in this process
-* write    the same rows through the bare idempotent insert, batches of 2,000
+* write    the same rows through the bare idempotent insert, in the runner's batches
 * bytes    bytes on the wire (HTTP framing included) per event
 
 ``--profile FILE`` attaches py-spy to the server during the largest dataset's runs
@@ -24,11 +24,11 @@ from __future__ import annotations
 import argparse
 import gc
 import json
+import shutil
 import signal
 import subprocess
 import sys
 import time
-import uuid
 from collections import defaultdict
 from dataclasses import dataclass
 from pathlib import Path
@@ -45,6 +45,7 @@ from livesim.benchmarks.harness import (
     load_market,
     median,
     server_process,
+    write_ceiling,
 )
 from livesim.benchmarks.profile import summarize
 from livesim.benchmarks.reference import frame, run_backtesting
@@ -52,8 +53,6 @@ from livesim.config import Settings
 from livesim.db.bridge import Database, open_database
 from livesim.eventlog import LogRecord, record_from_event
 from livesim.market.synthetic import generate_candles
-from livesim.runner.session import MAX_BATCH_EVENTS
-from livesim.runner.store import insert_records
 from livesim.server import database_url
 from livesim.sim.candles import Candle, timeframe_ms
 from livesim.sim.engine import build_engine
@@ -172,21 +171,6 @@ def compute_once(candles: list[Candle], timeframe: str) -> tuple[float, list[Log
     return time.perf_counter() - started, records, int(stats["trades"])
 
 
-async def write_once(db: Database, like_session: str, records: list[LogRecord]) -> float:
-    """The same rows through the runner's statement, in its batch size, into a scratch session."""
-    target = str(uuid.uuid4())
-    await db.execute_sql(
-        "INSERT INTO sim_sessions (id, user_id, profile_slug, symbol, timeframe, start_ms,"
-        " end_ms, speed, config, status, candle_count, gap_policy, request_hash)"
-        " SELECT $1, 'bench-write', profile_slug, symbol, timeframe, start_ms, end_ms, speed,"
-        " config, 'finished', candle_count, gap_policy, request_hash"
-        " FROM sim_sessions WHERE id = $2", target, like_session)
-    started = time.perf_counter()
-    for index in range(0, len(records), MAX_BATCH_EVENTS):
-        await insert_records(db, target, records[index:index + MAX_BATCH_EVENTS])
-    return time.perf_counter() - started
-
-
 async def measure(url: str, datasets: tuple[Dataset, ...], profile: Path | None
                   ) -> list[Figures]:
     results = []
@@ -202,7 +186,7 @@ async def measure(url: str, datasets: tuple[Dataset, ...], profile: Path | None
                 profiler = None
                 if profile is not None and dataset is datasets[-1]:
                     profiler = await trio.lowlevel.open_process(
-                        ["py-spy", "record", "--pid", str(server.pid), "--rate", "250",
+                        [_py_spy(), "record", "--pid", str(server.pid), "--rate", "250",
                          "--nonblocking", "--format", "raw", "--output", str(profile)],
                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
                     await trio.sleep(1.0)  # py-spy attaches
@@ -212,6 +196,14 @@ async def measure(url: str, datasets: tuple[Dataset, ...], profile: Path | None
                     await profiler.wait()
             nursery.cancel_scope.cancel()
     return results
+
+
+def _py_spy() -> str:
+    beside = Path(sys.executable).parent / "py-spy"  # pip installs it into the venv
+    found = str(beside) if beside.exists() else shutil.which("py-spy")
+    if found is None:
+        raise SystemExit("--profile needs py-spy: pip install py-spy")
+    return found
 
 
 async def _measure_dataset(server: ServerProcess, clock: CommitClock, db: Database,
@@ -225,7 +217,7 @@ async def _measure_dataset(server: ServerProcess, clock: CommitClock, db: Databa
     for _ in range(dataset.runs):
         run, session_id = await one_run(server, clock, dataset, candles)
         runs.append(run)
-        writes.append(await write_once(db, session_id, computed[0][1]))
+        writes.append(await write_ceiling(db, session_id, computed[0][1]))
     return Figures(dataset, runs, backtesting=median([b[0] for b in bt]), bt_trades=bt[0][1],
                    compute=median([c[0] for c in computed]), write=median(writes),
                    trades=computed[0][2])
