@@ -23,12 +23,17 @@ test *args:
 migrate:
     {{venv}}/livesim migrate
 
-# Print the benchmark figures: ratio vs backtesting.py, pipeline throughput, fan-out,
-# pure core.  `just bench --quick` runs each fewer times (needs DATABASE_URL or embedded PG).
+# Print the benchmark figures: ratio vs backtesting.py, pipeline throughput, pure core,
+# paced sessions and subscribers at scale.  `just bench --quick`: fewer runs, smaller scale.
 bench *args:
     {{venv}}/python -m livesim.benchmarks.versus {{args}}
     {{venv}}/python -m livesim.benchmarks.pipeline
     {{venv}}/python -m livesim.benchmarks.core
+    {{venv}}/python -m livesim.benchmarks.paced {{args}}
+
+# Price the write-path and wire options of issue 11 (COPY, synchronous_commit, decimals).
+bench-prototypes *args:
+    {{venv}}/python -m livesim.benchmarks.writepath {{args}}
 
 # Static checks.
 lint:

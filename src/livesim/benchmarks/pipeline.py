@@ -4,9 +4,7 @@
     process: events/s until durable, and until delivered to one SSE subscriber;
 (b) the ceiling: the same rows written by a bare loop with the same idempotent
     ``INSERT ... SELECT FROM unnest(...) ON CONFLICT`` statement; the ratio a/b;
-(c) 1,000 SSE subscribers on one paced session: deliveries/s, p50/p99 latency
-    from commit (the NOTIFY sent in the commit) to each client, and the server's
-    memory per subscriber.
+Fan-out to many subscribers and paced sessions at scale: :mod:`livesim.benchmarks.paced`.
 
 The server runs as a separate process (``python -m livesim serve``) in a fresh
 schema, so its memory is measured apart from the clients'.  Figures are medians
@@ -17,7 +15,6 @@ from __future__ import annotations
 
 import gc
 import json
-import statistics
 import time
 
 import httpx
@@ -29,7 +26,6 @@ from livesim.benchmarks.harness import (
     bench_schema,
     load_market,
     read_log,
-    rss_kib,
     server_process,
     write_ceiling,
 )
@@ -40,10 +36,6 @@ from livesim.server import database_url
 
 MINUTE_MS = 60_000
 BIG_SESSION_CANDLES = 100_000
-FANOUT_SUBSCRIBERS = 1_000
-# (speed, candles): 1m candles at 120x is 2 candles/s, a brisk "as if live" replay;
-# 600x (10 candles/s, ~10k socket writes/s for 1,000 subscribers) is the stress row.
-FANOUT_RUNS = ((120, 40), (600, 150))
 
 
 async def _create(client: httpx.AsyncClient, candles: int, speed: object) -> str:
@@ -82,8 +74,6 @@ async def _bench_in_schema(schema_url: str) -> None:
         print(f"    delivered {delivered_rate:>10,.0f} events/s (one SSE subscriber)")
         print(f"(b) bare insert loop, same rows and statement: {ceiling:>10,.0f} events/s")
         print(f"    ratio a/b (durable): {durable_rate / ceiling:.2f}   (target >= 0.5)")
-        for speed, count in FANOUT_RUNS:
-            await _fanout(client, port, server.pid, schema_url, speed, count)
 
 
 async def _unpaced(client: httpx.AsyncClient, port: int) -> tuple[float, float, int, str]:
@@ -105,62 +95,6 @@ async def _ceiling(url: str, session_id: str) -> float:
     async with open_database(url) as db:
         records = await read_log(db, session_id)
         return len(records) / await write_ceiling(db, session_id, records)
-
-
-async def _fanout(client: httpx.AsyncClient, port: int, pid: int, url: str, speed: int,
-                  candles: int) -> None:
-    session_id = await _create(client, candles, speed)
-    await client.post(f"/api/sim/sessions/{session_id}/control", json={"action": "pause"})
-    commits: dict[int, float] = {}
-    readers = [StreamReader() for _ in range(FANOUT_SUBSCRIBERS)]
-    rss_before = rss_kib(pid)
-    async with open_database(url) as db, trio.open_nursery() as nursery:
-        async def record_commits(task_status: trio.TaskStatus[None]) -> None:
-            async with db.listen("livesim_events") as notes:
-                task_status.started()
-                async for note in notes:
-                    sid, _, seq = note.partition(":")
-                    if sid == session_id:
-                        commits.setdefault(int(seq), time.perf_counter())
-
-        await nursery.start(record_commits)
-        for reader in readers:
-            nursery.start_soon(reader.run, "127.0.0.1", port,
-                               f"/api/sim/sessions/{session_id}/stream")
-        for reader in readers:
-            await reader.connected.wait()
-        rss_connected = rss_kib(pid)
-        await client.post(f"/api/sim/sessions/{session_id}/control", json={"action": "resume"})
-        started = time.perf_counter()
-        final = await _wait_finished(client, session_id)
-        events = int(final["lastSeq"])  # type: ignore[call-overload]
-        with trio.move_on_after(30):  # a reader that never completes shows in the count below
-            for reader in readers:
-                await reader.finished.wait()
-        elapsed = time.perf_counter() - started
-        nursery.cancel_scope.cancel()
-    complete = sum(sorted(r.arrivals) == list(range(1, events + 1)) for r in readers)
-    # latency of each event committed after resume: arrival - the commit that carried it
-    batch_commit = sorted(commits.items())
-    latencies = []
-    for reader in readers:
-        for seq, arrived in reader.arrivals.items():
-            commit = next((t for last, t in batch_commit if last >= seq), None)
-            if commit is not None and commit >= started:
-                latencies.append((arrived - commit) * 1000)
-    latencies.sort()
-    deliveries = sum(len(r.arrivals) for r in readers)
-    print(f"(c) {FANOUT_SUBSCRIBERS} SSE subscribers, session of {candles} 1m candles at "
-          f"{speed}x ({speed / 60:g} candles/s, {events} events):")
-    print(f"    every event delivered to {complete}/{FANOUT_SUBSCRIBERS} subscribers")
-    print(f"    deliveries {deliveries / elapsed:>10,.0f} /s")
-    if latencies:
-        p50 = statistics.median(latencies)
-        p99 = latencies[int(len(latencies) * 0.99) - 1]
-        print(f"    commit->client latency p50 {p50:.1f} ms, p99 {p99:.1f} ms (target p99 < 100)")
-    print(f"    server memory per subscriber: "
-          f"{(rss_connected - rss_before) / FANOUT_SUBSCRIBERS:.1f} KiB "
-          f"(RSS {rss_before / 1024:.0f} -> {rss_connected / 1024:.0f} MiB)")
 
 
 def main() -> None:

@@ -34,9 +34,12 @@ def _name(frame: str) -> str:
     return f"{match['func']} ({path})"
 
 
+ENTRY_MODULES = ("livesim/server.py", "livesim/cli.py", "livesim/__main__.py")
+
+
 def _area(stack: list[str]) -> str:
     for frame in reversed(stack):
-        if "livesim/" in frame:
+        if "livesim/" in frame and not any(entry in frame for entry in ENTRY_MODULES):
             match = _FRAME.match(frame)
             path = match["file"] if match else frame
             return "livesim/" + path.split("livesim/", 1)[1].split("/")[0].removesuffix(".py")

@@ -89,14 +89,16 @@ async def _copy(tx: Executor, session_id: str, batch: list[LogRecord]) -> None:
 
 async def _copy_via_temp(tx: Executor, session_id: str, batch: list[LogRecord]) -> None:
     await tx.execute_sql(
-        "CREATE TEMP TABLE IF NOT EXISTS staged_events (LIKE sim_events) ON COMMIT DELETE ROWS")
+        "CREATE TEMP TABLE IF NOT EXISTS staged_events"
+        " (session_id uuid, seq bigint, ts bigint, type text, payload jsonb)"
+        " ON COMMIT DELETE ROWS")
     await _copy_rows(tx, "staged_events", session_id, batch)
     await tx.execute_sql(
-        "WITH ins AS (INSERT INTO sim_events (session_id, seq, ts, type, payload)"
+        "INSERT INTO sim_events (session_id, seq, ts, type, payload)"
         " SELECT session_id, seq, ts, type, payload FROM staged_events"
-        " ON CONFLICT (session_id, seq) DO NOTHING RETURNING seq)"
-        " SELECT count(*), pg_notify('livesim_events', $1) FROM ins",
-        f"{session_id}:{batch[-1].seq}")
+        " ON CONFLICT (session_id, seq) DO NOTHING")
+    await tx.execute_sql("SELECT pg_notify('livesim_events', $1)",
+                         f"{session_id}:{batch[-1].seq}")
 
 
 Writer = Callable[[Executor, str, list[LogRecord]], Awaitable[None]]
@@ -107,20 +109,14 @@ WRITERS: dict[str, Writer] = {"unnest insert (today)": _unnest, "COPY direct": _
 async def _write_all(db: Database, writer: Writer, records: list[LogRecord],
                      synchronous: bool) -> float:
     session_id = await _new_session(db)
-    async with db.connection() as conn:
-        await conn.execute_sql(f"SET synchronous_commit = {'on' if synchronous else 'off'}")
-        started = time.perf_counter()
-        for index in range(0, len(records), MAX_BATCH_EVENTS):
-            batch = records[index:index + MAX_BATCH_EVENTS]
-            if writer is _unnest:  # one statement: its own transaction, as the runner does
-                await writer(conn, session_id, batch)
-            else:
-                await conn.execute_sql("BEGIN")
-                await writer(conn, session_id, batch)
-                await conn.execute_sql("COMMIT")
-        elapsed = time.perf_counter() - started
-        await conn.execute_sql("RESET synchronous_commit")
-    return len(records) / elapsed
+    setting = f"SET LOCAL synchronous_commit = {'on' if synchronous else 'off'}"
+    started = time.perf_counter()
+    for index in range(0, len(records), MAX_BATCH_EVENTS):
+        # one transaction per batch, as the runner commits one statement per batch
+        async with db.transaction() as tx:
+            await tx.execute_sql(setting)
+            await writer(tx, session_id, records[index:index + MAX_BATCH_EVENTS])
+    return len(records) / (time.perf_counter() - started)
 
 
 async def write_options(url: str, records: list[LogRecord], runs: int) -> None:
