@@ -32,10 +32,17 @@ clean: stop
 migrate:
     {{venv}}/livesim migrate
 
-# Print the benchmark figures (pipeline throughput, fan-out, pure core).
-bench:
+# Print the benchmark figures: ratio vs backtesting.py, pipeline throughput, pure core,
+# paced sessions and subscribers at scale.  `just bench --quick`: fewer runs, smaller scale.
+bench *args:
+    {{venv}}/python -m livesim.benchmarks.versus {{args}}
     {{venv}}/python -m livesim.benchmarks.pipeline
     {{venv}}/python -m livesim.benchmarks.core
+    {{venv}}/python -m livesim.benchmarks.paced {{args}}
+
+# Price the write-path and wire options of issue 11 (COPY, synchronous_commit, decimals).
+bench-prototypes *args:
+    {{venv}}/python -m livesim.benchmarks.writepath {{args}}
 
 # Import years of 1m candles through `livesim candles import`: time and peak memory.
 bench-import years="5":

@@ -3,20 +3,28 @@
 A :class:`LogRecord` is what the database stores and what every subscriber sees:
 ``seq``, simulated ``ts``, ``type`` and the payload already encoded as canonical
 JSON, so the bytes sent to a client never depend on who encoded them.
+
+Cost matters here: every event of every session passes through this module once
+when it is made and once per SSE frame, and backlog readers rebuild records from
+rows.  Hence a tuple-based record (cheaper to make than a frozen dataclass), frames
+rendered in one f-string, and a cache of canonical payloads by their jsonb text
+(see :func:`canonical_payload`).  Figures: ``just bench`` and the report of issue 11.
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from livesim.sim.events import TERMINAL_TYPES, Event, canonical_json
 
+# How many jsonb texts -> canonical payloads each cache generation holds (two are
+# kept, so up to twice this; ~0.5 KiB an entry).
+PAYLOAD_CACHE_GENERATION = 20_000
 
-@dataclass(frozen=True, slots=True)
-class LogRecord:
+
+class LogRecord(NamedTuple):
     """One event of a session's log, as stored and as streamed."""
 
     seq: int
@@ -32,15 +40,28 @@ class LogRecord:
         """``{"payload":…,"seq":…,"ts":…,"type":…}`` in canonical form, cheaply."""
         # Keys in sorted order, matching canonical_json of the same dict.
         return (f'{{"payload":{self.payload_json},"seq":{self.seq},"ts":{self.ts},'
-                f'"type":{json.dumps(self.type)}}}')
+                f'"type":{_quoted(self.type)}}}')
 
     def sse_frame(self) -> str:
         """The Server-Sent Events frame: ``id`` / ``event`` / ``data`` lines."""
-        return f"id: {self.seq}\nevent: {self.type}\ndata: {self.envelope_json()}\n\n"
+        # envelope_json inlined: one string built instead of two
+        return (f'id: {self.seq}\nevent: {self.type}\ndata: {{"payload":{self.payload_json},'
+                f'"seq":{self.seq},"ts":{self.ts},"type":{_quoted(self.type)}}}\n\n')
 
     def to_json_obj(self) -> dict[str, Any]:
         return {"seq": self.seq, "ts": self.ts, "type": self.type,
                 "payload": json.loads(self.payload_json)}
+
+
+_QUOTED_TYPES: dict[str, str] = {}
+
+
+def _quoted(type_: str) -> str:
+    """``type_`` as a JSON string; there are a dozen types, so each is encoded once."""
+    quoted = _QUOTED_TYPES.get(type_)
+    if quoted is None:
+        quoted = _QUOTED_TYPES[type_] = canonical_json(type_)
+    return quoted
 
 
 def record_from_event(seq: int, event: Event) -> LogRecord:
@@ -48,11 +69,48 @@ def record_from_event(seq: int, event: Event) -> LogRecord:
     return LogRecord(seq, event.ts, event.type, canonical_json(event.payload()))
 
 
-def record_from_row(row: Mapping[str, Any]) -> LogRecord:
-    """Rebuild a record from a ``sim_events`` row (payload as jsonb text).
+class _PayloadCache:
+    """jsonb text -> canonical JSON, in two generations (a cheap approximate LRU).
+
+    Correct whatever it holds: the value is a pure function of the key.  It pays
+    when several streams read the same rows (reconnects, subscribers in a process
+    that does not run the session and so reads every event from the database).
+    """
+
+    def __init__(self, generation: int) -> None:
+        self._generation = generation
+        self._young: dict[str, str] = {}
+        self._old: dict[str, str] = {}
+
+    def canonical(self, jsonb_text: str) -> str:
+        found = self._young.get(jsonb_text)
+        if found is not None:
+            return found
+        found = self._old.get(jsonb_text)
+        if found is None:
+            found = canonical_json(json.loads(jsonb_text))
+        if len(self._young) >= self._generation:
+            self._old, self._young = self._young, {}
+        self._young[jsonb_text] = found
+        return found
+
+    def clear(self) -> None:
+        self._young.clear()
+        self._old.clear()
+
+
+_PAYLOADS = _PayloadCache(PAYLOAD_CACHE_GENERATION)
+
+
+def canonical_payload(jsonb_text: str) -> str:
+    """A payload read back as jsonb text, in canonical form.
 
     jsonb reorders keys and respaces, so the payload is re-encoded canonically:
     the stream's bytes are the same whether an event came live or from the backlog.
     """
-    return LogRecord(row["seq"], row["ts"], row["type"],
-                     canonical_json(json.loads(row["payload"])))
+    return _PAYLOADS.canonical(jsonb_text)
+
+
+def record_from_row(row: Mapping[str, Any]) -> LogRecord:
+    """Rebuild a record from a ``sim_events`` row (payload as jsonb text)."""
+    return LogRecord(row["seq"], row["ts"], row["type"], canonical_payload(row["payload"]))

@@ -59,7 +59,7 @@ class EventStore(Protocol):
                               error: dict[str, Any] | None) -> None: ...
 
 
-def _batch_params(session_id: str, lease: Lease, records: Sequence[LogRecord]
+def batch_params(session_id: str, lease: Lease, records: Sequence[LogRecord]
                   ) -> dict[str, Any]:
     return {"session_id": session_id, "owner": lease.owner, "epoch": lease.epoch,
             "live": LIVE_VALUES, "seqs": [r.seq for r in records],
@@ -92,7 +92,7 @@ class PgEventStore:
     async def append(self, session_id: str, lease: Lease,
                      records: Sequence[LogRecord]) -> None:
         with trio.CancelScope(shield=True):
-            row = await self._db.run("append-events", **_batch_params(session_id, lease, records))
+            row = await self._db.run("append-events", **batch_params(session_id, lease, records))
         if not row["owned"]:
             raise LostOwnership(session_id)
 
@@ -101,7 +101,7 @@ class PgEventStore:
                               error: dict[str, Any] | None) -> None:
         with trio.CancelScope(shield=True):
             row = await self._db.run(
-                "append-terminal-events", **_batch_params(session_id, lease, records),
+                "append-terminal-events", **batch_params(session_id, lease, records),
                 status=status.value, error=None if error is None else json.dumps(error))
             if row["owned"]:
                 return
