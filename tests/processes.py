@@ -8,10 +8,13 @@ import socket
 import subprocess
 import sys
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import AsyncExitStack, asynccontextmanager
+from dataclasses import dataclass
 
 import httpx
 import trio
+
+from tests.api.helpers import eventually
 
 
 def schema_url(database_url: str, schema: str) -> str:
@@ -60,3 +63,28 @@ async def ready(client: httpx.AsyncClient) -> bool:
         return (await client.get("/readyz")).status_code == 200
     except httpx.TransportError:
         return False
+
+
+@dataclass
+class Served:
+    """A server process and a client of it (dev user ``alice``)."""
+
+    process: trio.Process
+    client: httpx.AsyncClient
+
+
+@asynccontextmanager
+async def served(url: str, count: int = 1) -> AsyncIterator[list[Served]]:
+    """``count`` server processes over ``url``, each ready, each with a client."""
+    async with AsyncExitStack() as stack:
+        servers = []
+        for _ in range(count):
+            port = free_port()
+            client = await stack.enter_async_context(httpx.AsyncClient(
+                base_url=f"http://127.0.0.1:{port}", headers={"X-Dev-User": "alice"},
+                timeout=10))
+            process = await stack.enter_async_context(server_process(url, port))
+            servers.append(Served(process, client))
+        for server in servers:
+            await eventually(lambda client=server.client: ready(client), within_s=30)
+        yield servers

@@ -16,7 +16,7 @@ from tests.api.conftest import insert_candles
 from tests.api.helpers import all_events, eventually, read_stream, session_body
 from tests.fault.cluster import Cluster
 from tests.fault.helpers import check_log, post_when_up, wait_until
-from tests.processes import free_port, ready, schema_url, server_process
+from tests.processes import free_port, ready, schema_url, served, server_process
 from tests.stubs import candle_series
 
 SESSIONS = "/api/sim/sessions"
@@ -71,16 +71,8 @@ async def test_restart_mid_session_one_process_finishes_with_clean_log(
 async def test_restart_with_two_processes_keeps_one_writer_and_shared_streams(
         cluster: Cluster, fault_db: Database, schema_name: str) -> None:
     await insert_candles(fault_db, "TEST", "1m", candle_series(120))
-    url = schema_url(cluster.url, schema_name)
-    port_a, port_b = free_port(), free_port()
-    headers = {"X-Dev-User": "alice"}
-    async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port_a}", headers=headers,
-                                 timeout=10) as a, \
-            httpx.AsyncClient(base_url=f"http://127.0.0.1:{port_b}", headers=headers,
-                              timeout=10) as b, \
-            server_process(url, port_a), server_process(url, port_b):
-        await eventually(lambda: ready(a), within_s=30)
-        await eventually(lambda: ready(b), within_s=30)
+    async with served(schema_url(cluster.url, schema_name), 2) as (first, second):
+        a, b = first.client, second.client
         session_id = (await a.post(SESSIONS, json=session_body(speed=1200))).json()["id"]
         streamed: list[tuple[str, str, str]] = []
         async with trio.open_nursery() as nursery:

@@ -15,7 +15,7 @@ from tests.api.conftest import insert_candles
 from tests.api.helpers import all_events, eventually, session_body
 from tests.fault.cluster import Cluster
 from tests.fault.helpers import check_log, post_when_up, wait_until
-from tests.processes import free_port, ready, schema_url, server_process
+from tests.processes import free_port, ready, schema_url, served, server_process
 from tests.stubs import candle_series
 
 SESSIONS = "/api/sim/sessions"
@@ -24,16 +24,8 @@ SESSIONS = "/api/sim/sessions"
 async def test_frozen_owner_is_fenced_after_takeover(
         cluster: Cluster, fault_db: Database, schema_name: str) -> None:
     await insert_candles(fault_db, "TEST", "1m", candle_series(120))
-    url = schema_url(cluster.url, schema_name)
-    port_a, port_b = free_port(), free_port()
-    headers = {"X-Dev-User": "alice"}
-    async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port_a}", headers=headers,
-                                 timeout=10) as a, \
-            httpx.AsyncClient(base_url=f"http://127.0.0.1:{port_b}", headers=headers,
-                              timeout=10) as b, \
-            server_process(url, port_a) as process_a, server_process(url, port_b):
-        await eventually(lambda: ready(a), within_s=30)
-        await eventually(lambda: ready(b), within_s=30)
+    async with served(schema_url(cluster.url, schema_name), 2) as (first, second):
+        a, b, process_a = first.client, second.client, first.process
         session_id = (await a.post(SESSIONS, json=session_body(speed=600))).json()["id"]
         frozen_at = (await wait_until(b, session_id, min_seq=20))["lastSeq"]
         process_a.send_signal(signal.SIGSTOP)

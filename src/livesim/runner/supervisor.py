@@ -108,10 +108,6 @@ class Supervisor:
 
     # -- starting runners --
 
-    def lease_for_new_session(self) -> Lease:
-        """The lease a session created by this process starts under."""
-        return Lease(self.process_id, 1)
-
     async def start_created(self, row: Mapping[str, Any], plan: SessionPlan) -> None:
         """Run a session this process has just created (its first event is durable)."""
         session_id = str(row["id"])
