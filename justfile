@@ -36,3 +36,7 @@ lint:
 # Follow a session's events in the terminal.
 watch session:
     {{venv}}/livesim watch {{session}}
+
+# A fault soak: sessions under database restarts, kills and freezes; prints the counts.
+chaos minutes="10":
+    {{venv}}/python -m tests.fault.chaos --minutes {{minutes}}

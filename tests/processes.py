@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -26,17 +27,29 @@ def free_port() -> int:
         return port
 
 
+# A short lease, so a killed or frozen server's sessions are adopted within seconds.
+LEASE_TTL_S = "1.5"
+
+
 @asynccontextmanager
-async def server_process(url: str, port: int) -> AsyncIterator[trio.Process]:
+async def server_process(url: str, port: int, **settings: str) -> AsyncIterator[trio.Process]:
+    """``livesim serve`` on ``port`` over ``url``; ``settings`` are extra LIVESIM_* values."""
     env = {**os.environ, "DATABASE_URL": url, "LIVESIM_PORT": str(port),
-           "LIVESIM_AUTH": "dev", "LIVESIM_MAX_SPEED": "100000"}
+           "LIVESIM_AUTH": "dev", "LIVESIM_MAX_SPEED": "100000",
+           "LIVESIM_LEASE_TTL_S": LEASE_TTL_S, **settings}
+    # LIVESIM_TEST_SERVER_LOG=FILE keeps the servers' output, for a failing test
+    log_path = os.environ.get("LIVESIM_TEST_SERVER_LOG")
+    log = (os.open(log_path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644) if log_path
+           else subprocess.DEVNULL)
     process = await trio.lowlevel.open_process(
-        [sys.executable, "-m", "livesim", "serve"], env=env,
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        [sys.executable, "-m", "livesim", "serve"], env=env, stdout=log, stderr=log)
     try:
         yield process
     finally:
+        if log_path:
+            os.close(log)
         if process.returncode is None:
+            process.send_signal(signal.SIGCONT)  # a test may have frozen it
             process.terminate()
         with trio.CancelScope(shield=True), trio.move_on_after(20):
             await process.wait()

@@ -1,16 +1,51 @@
--- name: insert-events^
--- Append a batch of events idempotently and wake every process's subscribers.
--- A retry of the same batch inserts nothing; the NOTIFY is delivered at commit.
-WITH inserted AS (
+-- name: append-events^
+-- Append a batch of events idempotently, fenced: only while the session is live and
+-- owned by (:owner, :epoch).  The session row is locked for the statement, so a takeover
+-- (which bumps the epoch) is ordered entirely before or after it.  A retry of the same
+-- batch inserts nothing.  The NOTIFY wakes other processes' subscribers at commit.
+WITH owned AS (
+    SELECT id FROM sim_sessions
+    WHERE id = :session_id AND owner = :owner AND epoch = :epoch AND status = ANY(:live::text[])
+    FOR UPDATE
+), inserted AS (
     INSERT INTO sim_events (session_id, seq, ts, type, payload)
-    SELECT :session_id, e.seq, e.ts, e.type, e.payload
-    FROM unnest(:seqs::bigint[], :tss::bigint[], :types::text[], :payloads::jsonb[])
+    SELECT o.id, e.seq, e.ts, e.type, e.payload
+    FROM owned o,
+         unnest(:seqs::bigint[], :tss::bigint[], :types::text[], :payloads::jsonb[])
          AS e(seq, ts, type, payload)
     ON CONFLICT (session_id, seq) DO NOTHING
     RETURNING seq
 )
-SELECT (SELECT count(*) FROM inserted) AS inserted,
-       pg_notify('livesim_events', :session_id::text || ':' || (:last_seq::bigint)::text) AS notified;
+SELECT (SELECT count(*) FROM owned) AS owned,
+       (SELECT count(*) FROM inserted) AS inserted,
+       (SELECT pg_notify('livesim_events', :session_id::text || ':' || (:last_seq::bigint)::text)
+        FROM owned) AS notified;
+
+-- name: append-terminal-events^
+-- The last batch of a log, ending with its terminal event, and the session's terminal
+-- status, in one fenced statement: a terminal status never exists without its event.
+WITH owned AS (
+    SELECT id FROM sim_sessions
+    WHERE id = :session_id AND owner = :owner AND epoch = :epoch AND status = ANY(:live::text[])
+    FOR UPDATE
+), inserted AS (
+    INSERT INTO sim_events (session_id, seq, ts, type, payload)
+    SELECT o.id, e.seq, e.ts, e.type, e.payload
+    FROM owned o,
+         unnest(:seqs::bigint[], :tss::bigint[], :types::text[], :payloads::jsonb[])
+         AS e(seq, ts, type, payload)
+    ON CONFLICT (session_id, seq) DO NOTHING
+    RETURNING seq
+), ended AS (
+    UPDATE sim_sessions s
+    SET status = :status, error = :error::jsonb, stop_requested = false, updated_at = now()
+    FROM owned o WHERE s.id = o.id
+    RETURNING s.id
+)
+SELECT (SELECT count(*) FROM owned) AS owned,
+       (SELECT count(*) FROM inserted) AS inserted,
+       (SELECT pg_notify('livesim_events', :session_id::text || ':' || (:last_seq::bigint)::text)
+        FROM ended) AS notified;
 
 -- name: select-events
 -- A page of the log from a sequence number on, in order.

@@ -25,6 +25,8 @@ MAX_STREAMS_PER_USER = "LIVESIM_MAX_STREAMS_PER_USER"
 SUBSCRIBER_BUFFER = "LIVESIM_SUBSCRIBER_BUFFER"
 DATA_DIR = "LIVESIM_DATA_DIR"
 TICKET_SECRET = "LIVESIM_TICKET_SECRET"
+LEASE_TTL_S = "LIVESIM_LEASE_TTL_S"
+MAX_BARS_PER_SECOND = "LIVESIM_MAX_BARS_PER_SECOND"
 
 AUTH_MODES = ("dev", "oidc")
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
@@ -72,12 +74,16 @@ class Settings:
     oidc_audience: str | None = None
     heartbeat_s: float = 15.0
     max_speed: float = 200.0
+    # the fastest pace given as bars per second (the speed action's barsPerSecond)
+    max_bars_per_second: float = 20.0
     max_candles_per_session: int = 1_000_000
     max_body_bytes: int = 64 * 1024 * 1024
     max_running_per_user: int = 20
     max_streams_per_user: int = 50
     # events buffered per live subscriber before it is switched to catching up from the DB
-    subscriber_buffer: int = 1024
+    subscriber_buffer: int = 1000
+    # how long a process that stops renewing its lease keeps its sessions
+    lease_ttl_s: float = 5.0
     data_dir: Path = PROJECT_ROOT / ".livesim"
     # key material for stream tickets; None: a random key per process (one process only)
     ticket_secret: str | None = field(default=None, repr=False)
@@ -98,11 +104,13 @@ class Settings:
             oidc_audience=env.get(OIDC_AUDIENCE) or None,
             heartbeat_s=_float(env, HEARTBEAT_S, 15.0, minimum=0.01),
             max_speed=_float(env, MAX_SPEED, 200.0, minimum=1.0),
+            max_bars_per_second=_float(env, MAX_BARS_PER_SECOND, 20.0, minimum=0.01),
             max_candles_per_session=_int(env, MAX_CANDLES, 1_000_000, minimum=1),
             max_body_bytes=_int(env, MAX_BODY_BYTES, 64 * 1024 * 1024, minimum=1024),
             max_running_per_user=_int(env, MAX_RUNNING_PER_USER, 20, minimum=1),
             max_streams_per_user=_int(env, MAX_STREAMS_PER_USER, 50, minimum=1),
-            subscriber_buffer=_int(env, SUBSCRIBER_BUFFER, 1024, minimum=1),
+            subscriber_buffer=_int(env, SUBSCRIBER_BUFFER, 1000, minimum=1),
+            lease_ttl_s=_float(env, LEASE_TTL_S, 5.0, minimum=0.5),
             data_dir=Path(env.get(DATA_DIR) or PROJECT_ROOT / ".livesim"),
             ticket_secret=env.get(TICKET_SECRET) or None,
         )

@@ -101,5 +101,12 @@ class TooManyRequests(ApiError):
 
 
 class Unavailable(ApiError):
+    """Something livesim depends on is away for now; the client should retry."""
+
     status = 503
     code = "unavailable"
+    RETRY_AFTER_S = 2
+
+    def __init__(self, message: str, **kwargs: Any) -> None:
+        super().__init__(message, **kwargs)
+        self.headers.setdefault("Retry-After", str(self.RETRY_AFTER_S))

@@ -12,6 +12,7 @@ import trio
 from hypercorn.config import Config
 
 from livesim.app import create_app
+from livesim.app.state import state_of
 from livesim.config import Settings
 from livesim.db.bridge import open_database
 from livesim.db.migrate import migrate
@@ -22,6 +23,10 @@ DEMO_TIMEFRAME = "1m"
 DEMO_START_MS = 1_704_067_200_000  # 2024-01-01T00:00:00Z
 DEMO_DAYS = 7
 DEMO_SEED = 42
+
+
+class ServicesDied(RuntimeError):
+    """The process's background services died: exit non-zero so it is restarted."""
 
 
 def database_url(settings: Settings) -> str:
@@ -46,11 +51,21 @@ async def seed_demo(url: str) -> dict[str, object]:
                                 DEMO_SEED)
 
 
-async def _until_signal() -> None:
-    with trio.open_signal_receiver(signal.SIGINT, signal.SIGTERM) as signals:
-        async for _ in signals:
-            LOGGER.info("shutting down")
-            return
+async def _until_signal_or(failed: trio.Event) -> None:
+    """Return on SIGINT/SIGTERM, or when the background services have died."""
+    async with trio.open_nursery() as nursery:
+        async def on_signal() -> None:
+            with trio.open_signal_receiver(signal.SIGINT, signal.SIGTERM) as signals:
+                async for _ in signals:
+                    LOGGER.info("shutting down")
+                    nursery.cancel_scope.cancel()
+
+        async def on_failure() -> None:
+            await failed.wait()
+            nursery.cancel_scope.cancel()
+
+        nursery.start_soon(on_signal)
+        nursery.start_soon(on_failure)
 
 
 def hypercorn_config(settings: Settings) -> Config:
@@ -67,8 +82,12 @@ async def serve(settings: Settings, url: str, *, demo: bool = False,
     if demo:
         await seed_demo(url)
     app = create_app(settings, url)
-    await hypercorn.trio.serve(app, hypercorn_config(settings), shutdown_trigger=_until_signal,
+    health = state_of(app).health
+    await hypercorn.trio.serve(app, hypercorn_config(settings),
+                               shutdown_trigger=partial(_until_signal_or, health.failed),
                                task_status=task_status)
+    if health.failed.is_set():
+        raise ServicesDied("the background services died") from health.error
 
 
 def print_next_steps(settings: Settings, bound: list[str]) -> None:

@@ -34,13 +34,13 @@ async def eventually(check: Callable[[], Any], within_s: float = 10.0,
             await trio.sleep(interval)
 
 
-async def wait_status(client: httpx.AsyncClient, session_id: str, *statuses: str
-                      ) -> dict[str, Any]:
+async def wait_status(client: httpx.AsyncClient, session_id: str, *statuses: str,
+                      within_s: float = 10.0) -> dict[str, Any]:
     async def check() -> dict[str, Any] | None:
         body: dict[str, Any] = (await client.get(f"/api/sim/sessions/{session_id}")).json()
         return body if body["status"] in statuses else None
 
-    result: dict[str, Any] = await eventually(check)
+    result: dict[str, Any] = await eventually(check, within_s)
     return result
 
 

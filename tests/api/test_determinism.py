@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import httpx
+import pytest
 import trio
 
 from livesim.eventlog import record_from_row
-from livesim.runner.store import insert_records
+from livesim.runner.store import Lease, LostOwnership, PgEventStore
 from livesim.sim.events import log_digest
 from tests.api.conftest import Server
 from tests.api.helpers import all_events, session_body, wait_seq, wait_status
@@ -47,6 +48,11 @@ async def test_log_replaying_a_write_changes_nothing(client: httpx.AsyncClient,
     rows = await server.db.fetch_sql(
         "SELECT seq, ts, type, payload::text AS payload FROM sim_events "
         "WHERE session_id = $1 ORDER BY seq", session_id)
-    inserted = await insert_records(server.db, session_id, [record_from_row(r) for r in rows])
-    assert inserted == 0
+    owner = await server.db.fetch_sql("SELECT owner, epoch FROM sim_sessions WHERE id = $1",
+                                      session_id)
+    lease = Lease(str(owner[0]["owner"]), owner[0]["epoch"])
+    # Even its own owner cannot write into an ended log: the write is refused whole.
+    with pytest.raises(LostOwnership):
+        await PgEventStore(server.db).append(session_id, lease,
+                                             [record_from_row(r) for r in rows])
     assert await all_events(client, session_id) == before

@@ -79,8 +79,8 @@ async def test_stream_paused_session_sends_heartbeats(client: httpx.AsyncClient)
 
 @pytest.fixture
 def settings() -> Settings:
-    # a tiny live buffer, so a reader that stalls is cut from the live feed at once
-    return TEST_SETTINGS.with_changes(subscriber_buffer=2)
+    # a tiny live buffer (events), so a reader that stalls is cut from the live feed at once
+    return TEST_SETTINGS.with_changes(subscriber_buffer=8)
 
 
 async def test_stream_stalled_subscriber_catches_up_without_slowing_runner(
@@ -93,7 +93,7 @@ async def test_stream_stalled_subscriber_catches_up_without_slowing_runner(
             aclosing(response.aiter_lines()) as lines:
         # read one line, then nothing until the session has finished
         await lines.__anext__()
-        await wait_status(client, session_id, "finished")
+        await wait_status(client, session_id, "finished", within_s=30)
         assert server.services.fanout.overflows >= 1
         event: dict[str, str] = {}
         async for line in lines:

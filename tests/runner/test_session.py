@@ -11,10 +11,11 @@ import trio.testing
 from livesim.eventlog import LogRecord
 from livesim.runner.pacing import MAX
 from livesim.runner.session import SessionRunner
-from livesim.runner.store import MemoryEventStore
+from livesim.runner.store import Lease, MemoryEventStore
 from tests.stubs import candle_series, session_plan
 
 SESSION = "s-1"
+LEASE = Lease("process-a", 1)
 
 
 class Recorder:
@@ -34,7 +35,8 @@ def make_runner(count: int = 20, *, speed: Any = 60.0, store: MemoryEventStore |
                 **kwargs: Any) -> tuple[SessionRunner, MemoryEventStore, Recorder]:
     store = store or MemoryEventStore()
     recorder = Recorder()
-    runner = SessionRunner(session_plan(candle_series(count)), store, recorder, speed=speed,
+    runner = SessionRunner(session_plan(candle_series(count)), store, recorder, lease=LEASE,
+                           speed=speed,
                            **kwargs)
     return runner, store, recorder
 
@@ -141,11 +143,11 @@ class FailingStore(MemoryEventStore):
         super().__init__()
         self.fail_on_write = fail_on_write
 
-    async def append(self, session_id: str, records: Any) -> None:
+    async def append(self, session_id: str, lease: Lease, records: Any) -> None:
         if self.writes + 1 == self.fail_on_write:
             self.writes += 1
             raise RuntimeError("disk on fire")
-        await super().append(session_id, records)
+        await super().append(session_id, lease, records)
 
 
 async def test_runner_failure_is_recorded_and_contained(
@@ -158,3 +160,84 @@ async def test_runner_failure_is_recorded_and_contained(
     assert "disk on fire" in log[-1].payload_json
     assert [r.seq for r in log] == list(range(1, len(log) + 1))
     assert store.status[SESSION] == "failed"
+
+
+async def test_runner_database_outage_is_waited_out_with_the_same_log(
+        autojump_clock: trio.testing.MockClock) -> None:
+    store = MemoryEventStore()
+    runner, _, recorder = make_runner(20, speed=60.0, store=store)
+    async with trio.open_nursery() as nursery:
+        await nursery.start(runner.run)
+        await trio.sleep(5.5)
+        store.outages = 12  # the next writes fail as if the database were restarting
+        await runner.done.wait()
+    assert store.outages == 0
+    assert store.status[SESSION] == "finished"
+    assert store.log(SESSION) == await reference_log(20)
+    published = [r.seq for _, batch in recorder.batches for r in batch]
+    assert published == list(range(1, len(published) + 1))  # each event published once
+
+
+async def test_runner_that_lost_ownership_stops_without_writing(
+        autojump_clock: trio.testing.MockClock) -> None:
+    store = MemoryEventStore()
+    runner, _, _ = make_runner(20, speed=60.0, store=store)
+    async with trio.open_nursery() as nursery:
+        await nursery.start(runner.run)
+        await trio.sleep(5.5)
+        store.epoch[SESSION] = 2  # another process took the session over
+        written = len(store.log(SESSION))
+        await runner.done.wait()
+    assert runner.abandoned
+    assert len(store.log(SESSION)) == written
+    assert SESSION not in store.status  # no terminal status, no session_failed
+
+
+async def test_runner_abandoned_by_its_supervisor_writes_nothing_more(
+        autojump_clock: trio.testing.MockClock) -> None:
+    store = MemoryEventStore()
+    runner, _, _ = make_runner(20, speed=60.0, store=store)
+    async with trio.open_nursery() as nursery:
+        await nursery.start(runner.run)
+        await trio.sleep(5.5)
+        written = len(store.log(SESSION))
+        runner.abandon()
+        await trio.sleep(30)
+    assert runner.done.is_set()
+    assert len(store.log(SESSION)) == written
+
+
+async def test_runner_step_releases_n_candles_then_holds(
+        autojump_clock: trio.testing.MockClock) -> None:
+    runner, store, recorder = make_runner(20, speed=60.0, paused=True)
+    async with trio.open_nursery() as nursery:
+        await nursery.start(runner.run)
+        await trio.sleep(30)
+        assert recorder.candle_times() == []  # paused from the start
+        runner.add_steps(3)
+        await trio.sleep(30)
+        assert len(recorder.candle_times()) == 3  # three, at once, and then it holds
+        runner.add_steps(3)  # the same running total again: nothing more
+        runner.add_steps(5)
+        await trio.sleep(30)
+        assert len(recorder.candle_times()) == 5
+        runner.resume()
+    assert store.log(SESSION) == await reference_log(20)
+
+
+async def test_runner_seek_releases_unpaced_up_to_time_then_holds(
+        autojump_clock: trio.testing.MockClock) -> None:
+    runner, store, recorder = make_runner(20, speed=60.0, paused=True)
+    candles = runner.plan.candles
+    async with trio.open_nursery() as nursery:
+        await nursery.start(runner.run)
+        start = trio.current_time()
+        runner.seek(candles[12].ts)
+        await trio.sleep(0.001)
+        released = [r for _, batch in recorder.batches for r in batch if r.type == "candle"]
+        assert [r.ts for r in released] == [c.ts for c in candles[:12]]  # no waiting
+        assert trio.current_time() - start < 0.01
+        await trio.sleep(60)
+        assert len(recorder.candle_times()) == 12  # then it holds, paused
+        runner.resume()
+    assert store.log(SESSION) == await reference_log(20)

@@ -8,8 +8,9 @@ from typing import Any
 import pytest
 
 from livesim.sim.candles import Candle
-from livesim.sim.engine import SessionEngine
+from livesim.sim.engine import SessionEngine, build_engine
 from livesim.sim.events import Event
+from livesim.sim.inputs import Input
 from livesim.sim.intents import Action, OrderIntent
 from livesim.sim.profiles import resolve_config
 
@@ -17,16 +18,20 @@ MINUTE_MS = 60_000
 
 
 class Scripted:
-    """A strategy that emits the given actions at the given candle indexes."""
+    """A strategy that emits the given actions (or whole intents) at candle indexes."""
 
-    def __init__(self, script: Mapping[int, Action]) -> None:
+    def __init__(self, script: Mapping[int, Action | OrderIntent]) -> None:
         self.script = script
         self.index = 0
 
     def on_candle(self, candle: Candle) -> list[OrderIntent]:
         action = self.script.get(self.index)
         self.index += 1
-        return [] if action is None else [OrderIntent(action, f"scripted {action}")]
+        if action is None:
+            return []
+        if isinstance(action, OrderIntent):
+            return [action]
+        return [OrderIntent(action, f"scripted {action}")]
 
 
 Replay = Callable[..., tuple[SessionEngine, list[list[Event]]]]
@@ -37,12 +42,21 @@ def bars(*ohlc: tuple[float, float, float, float]) -> list[Candle]:
     return [Candle(i * MINUTE_MS, o, h, lo, c, 1.0) for i, (o, h, lo, c) in enumerate(ohlc)]
 
 
-def _replay(candles: Sequence[Candle], script: Mapping[int, Action],
+def _replay(candles: Sequence[Candle], script: Mapping[int, Action | OrderIntent],
+            inputs: Mapping[int, Sequence[Input]] | None = None,
             **overrides: Any) -> tuple[SessionEngine, list[list[Event]]]:
     config = resolve_config("buy-and-hold", overrides)
     engine = SessionEngine(config, Scripted(script), timeframe="1m",
                            candle_count=len(candles))
-    return engine, [engine.step(candle) for candle in candles]
+    feed = inputs or {}
+    return engine, [engine.step(candle, feed.get(i, ())) for i, candle in enumerate(candles)]
+
+
+def trade_manually(candles: Sequence[Candle], inputs: Mapping[int, Sequence[Input]],
+                   **overrides: Any) -> tuple[SessionEngine, list[list[Event]]]:
+    """Replay ``candles`` under the ``manual`` profile with ``{index: [inputs]}``."""
+    engine = build_engine("manual", overrides, timeframe="1m", candle_count=len(candles))
+    return engine, [engine.step(candle, inputs.get(i, ())) for i, candle in enumerate(candles)]
 
 
 @pytest.fixture

@@ -21,6 +21,14 @@ Where the two truly differ (so the tests avoid those settings):
 
 The strategy guard ``not self.position.is_long`` mirrors our intents: a bullish
 signal while already long is a no-op (possible only after the averages touch).
+
+Limit and stop entries (the second half) place the crossover's entry as a buy limit
+below, or a buy stop above, the signal close, optionally with an absolute stop-loss
+and take-profit; a bearish cross cancels the unfilled entry and closes the long.
+backtesting.py runs with ``exclusive_orders`` (a new order cancels the unfilled
+ones), which is what a new intent does to a strategy's orders here.  Stop entries
+are compared with next-open fills only: with ``trade_on_close`` backtesting.py
+prices a triggered stop from the previous close, a documented difference.
 """
 
 from __future__ import annotations
@@ -35,8 +43,11 @@ from backtesting import Backtest, Strategy
 from backtesting.lib import crossover
 
 from livesim.sim.candles import Candle
-from livesim.sim.engine import build_engine
+from livesim.sim.engine import SessionEngine, build_engine
 from livesim.sim.events import TradeClosed
+from livesim.sim.intents import Action, OrderIntent
+from livesim.sim.profiles import resolve_config
+from livesim.sim.strategies.sma_cross import SmaCross
 
 pytestmark = [
     # backtesting.py warns about what we ask of it on purpose: trades left open at
@@ -152,3 +163,126 @@ def test_sma_cross_same_rules_as_backtesting_py_same_trades_and_equity(
     # Cash is kept differently (they never debit the purchase), so sums round apart
     # in the last bits only.
     assert our_equity == pytest.approx(their_equity, abs=1e-6)
+
+
+# -- limit and stop entries ------------------------------------------------------------------
+
+def entry_levels(close: float, entry: str, offset: float,
+                 bracket: bool) -> tuple[float, float | None, float | None]:
+    """The entry price below (limit) or above (stop) the close, and its SL/TP."""
+    price = round(close * (1.0 - offset) if entry == "limit" else close * (1.0 + offset), 2)
+    if not bracket:
+        return price, None, None
+    return price, round(price * 0.97, 2), round(price * 1.05, 2)
+
+
+class EntryCrossBt(Strategy):  # type: ignore[misc]
+    size = 0.95
+    entry = "limit"
+    offset = 0.01
+    bracket = False
+
+    def init(self) -> None:
+        self.fast = self.I(sma, self.data.Close, FAST)
+        self.slow = self.I(sma, self.data.Close, SLOW)
+
+    def next(self) -> None:
+        if crossover(self.fast, self.slow):
+            if not self.position.is_long:
+                # float(): numpy's round() of a float64 rounds halves differently.
+                price, sl, tp = entry_levels(float(self.data.Close[-1]), self.entry,
+                                             self.offset, self.bracket)
+                where = {"limit": price} if self.entry == "limit" else {"stop": price}
+                self.buy(size=self.size, sl=sl, tp=tp, **where)
+        elif crossover(self.slow, self.fast):
+            for order in self.orders:
+                if not order.is_contingent:
+                    order.cancel()
+            if self.position.is_long:
+                self.position.close()
+
+
+class EntryCross:
+    """sma-cross whose bullish signal becomes a limit or stop entry."""
+
+    def __init__(self, entry: str, offset: float, bracket: bool) -> None:
+        self.cross = SmaCross(SmaCross.Params(fast=FAST, slow=SLOW))
+        self.entry, self.offset, self.bracket = entry, offset, bracket
+
+    def on_candle(self, candle: Candle) -> list[OrderIntent]:
+        out = []
+        for intent in self.cross.on_candle(candle):
+            if intent.action is not Action.BUY:
+                out.append(intent)
+                continue
+            price, sl, tp = entry_levels(candle.close, self.entry, self.offset, self.bracket)
+            out.append(OrderIntent(
+                Action.BUY, intent.reason, order_type=self.entry,
+                limit_price=price if self.entry == "limit" else None,
+                stop_price=price if self.entry == "stop" else None, stop_loss=sl,
+                take_profit=tp))
+        return out
+
+
+def trades_of_backtesting(stats: Any) -> list[tuple[Any, ...]]:
+    return [
+        (int(row.EntryTime.value // 1_000_000), int(row.ExitTime.value // 1_000_000),
+         "long" if row.Size > 0 else "short", abs(int(row.Size)), float(row.EntryPrice),
+         float(row.ExitPrice), float(row.PnL))
+        for row in stats["_trades"].itertuples()
+    ]
+
+
+ENTRY_CASES = [
+    pytest.param(seed, entry, offset, bracket, commission, on_close,
+                 id=f"seed{seed}-{entry}{offset}-{'sltp' if bracket else 'plain'}-c{commission}"
+                    f"-{'close' if on_close else 'open'}")
+    for seed, entry, offset, bracket, commission, on_close in [
+        (11, "limit", 0.005, False, 0.0, False),
+        (12, "limit", 0.01, True, 0.002, False),
+        (13, "limit", 0.005, True, 0.001, True),
+        (14, "stop", 0.005, False, 0.0, False),
+        (15, "stop", 0.01, True, 0.002, False),
+        (16, "stop", 0.002, True, 0.001, False),
+    ]
+]
+
+
+@pytest.mark.filterwarnings("ignore:.*A contingent SL/TP order would execute in the same bar")
+@pytest.mark.parametrize(("seed", "entry", "offset", "bracket", "commission", "on_close"),
+                         ENTRY_CASES)
+def test_limit_and_stop_entries_same_trades_as_backtesting_py(
+        seed: int, entry: str, offset: float, bracket: bool, commission: float,
+        on_close: bool) -> None:
+    candles = series(seed, 1_500)
+    frame = pd.DataFrame(
+        {"Open": [c.open for c in candles], "High": [c.high for c in candles],
+         "Low": [c.low for c in candles], "Close": [c.close for c in candles],
+         "Volume": [c.volume for c in candles]},
+        index=pd.to_datetime([c.ts for c in candles], unit="ms"))
+    bt = Backtest(frame, EntryCrossBt, cash=10_000, commission=commission, spread=0.0,
+                  exclusive_orders=True, trade_on_close=on_close, finalize_trades=False)
+    stats = bt.run(size=0.95, entry=entry, offset=offset, bracket=bracket)
+    theirs = trades_of_backtesting(stats)
+
+    config = resolve_config("sma-cross", {"fast": FAST, "slow": SLOW, "commission": commission,
+                                          "sizeFraction": 0.95,
+                                          "fill": "close" if on_close else "open"})
+    engine = SessionEngine(config, EntryCross(entry, offset, bracket), timeframe="1h",
+                           candle_count=len(candles))
+    ours = []
+    reasons = set()
+    for candle in candles:
+        for event in engine.step(candle):
+            if isinstance(event, TradeClosed):
+                ours.append((event.entry_ts, event.exit_ts, event.side, event.qty,
+                             event.entry_price, event.exit_price, event.pnl))
+            elif event.type == "order_submitted":
+                reasons.add(event.payload()["reason"])
+    assert len(ours) > 15
+    if bracket:  # the levels really were exercised
+        assert {"stop loss", "take profit"} <= reasons
+    assert [t[:4] for t in ours] == [t[:4] for t in theirs]
+    assert np.allclose([t[4:] for t in ours], [t[4:] for t in theirs], rtol=0, atol=1e-9)
+    assert engine.stats()["finalEquity"] == pytest.approx(
+        float(stats["Equity Final [$]"]), abs=1e-6)

@@ -39,7 +39,8 @@ def test_broker_default_fill_buys_at_next_open_sized_at_that_price(
     _, steps = replay(candles, {0: Action.BUY}, initialCash=1000)
     # The submission shows the size at the signal close (1000 // 100); the fill resizes.
     assert trading(steps[0]) == [("order_submitted", {
-        "orderId": 1, "side": "buy", "qty": 10, "reason": "scripted buy"})]
+        "orderId": 1, "side": "buy", "qty": 10, "reason": "scripted buy", "source": "strategy",
+                             "type": "market"})]
     assert trading(steps[1]) == [
         ("order_filled", {"orderId": 1, "side": "buy", "qty": 9, "price": 102.0,
                           "commission": 0.0}),
@@ -67,9 +68,11 @@ def test_broker_reversal_closes_and_opens_at_one_price(replay: Replay, make_bars
                       allowShort=True)
     assert trading(steps[1])[2:] == [
         ("order_submitted", {"orderId": 2, "side": "sell", "qty": 10,
-                             "reason": "scripted sell"}),
+                             "reason": "scripted sell", "source": "strategy",
+                             "type": "market"}),
         ("order_submitted", {"orderId": 3, "side": "sell", "qty": 10,
-                             "reason": "scripted sell"}),
+                             "reason": "scripted sell", "source": "strategy",
+                             "type": "market"}),
     ]
     assert trading(steps[2]) == [
         ("order_filled", {"orderId": 2, "side": "sell", "qty": 10, "price": 110.0,
@@ -207,7 +210,8 @@ def test_broker_signal_on_last_candle_is_submitted_and_rejected(
     _, steps = replay(make_bars(FLAT, FLAT, FLAT), {2: Action.BUY}, fill=fill)
     assert trading(steps[2]) == [
         ("order_submitted", {"orderId": 1, "side": "buy", "qty": 100,
-                             "reason": "scripted buy"}),
+                             "reason": "scripted buy", "source": "strategy",
+                             "type": "market"}),
         ("order_rejected", {"orderId": 1, "reason": END_OF_DATA}),
     ]
     assert equity(steps[2]).position_qty == 0

@@ -15,7 +15,7 @@ from livesim.sim.profiles import (
     resolve_config,
 )
 
-SLUGS = ["sma-cross", "rsi-reversion", "donchian-breakout", "buy-and-hold"]
+SLUGS = ["sma-cross", "rsi-reversion", "donchian-breakout", "buy-and-hold", "manual"]
 
 
 def errors_of(slug: str, overrides: dict[str, Any]) -> list[dict[str, str]]:
@@ -24,7 +24,7 @@ def errors_of(slug: str, overrides: dict[str, Any]) -> list[dict[str, str]]:
     return caught.value.details
 
 
-def test_list_profiles_four_builtins_describe_every_key() -> None:
+def test_list_profiles_five_builtins_describe_every_key() -> None:
     profiles = list_profiles()
     assert [p["slug"] for p in profiles] == SLUGS
     canonical_json(profiles)

@@ -55,7 +55,7 @@ from livesim.runner.pacing import MAX
 from livesim.sim.candles import TIMEFRAMES
 from livesim.sim.profiles import PROFILES
 from livesim.sim.schema import KeySpec
-from livesim.sim.status import Action, SessionStatus
+from livesim.status import Action, SessionStatus
 
 # The floor of runner.pacing.parse_speed: one candle per timeframe of wall time.
 MIN_SPEED = 1
@@ -72,12 +72,18 @@ CROSS_FIELD_CODES = {
     "invalid_range": "the end must be after the start",
     "invalid_config": "a config key of another profile, or keys that disagree "
                       "(fast < slow, exitPeriod <= entryPeriod, oversold < overbought)",
-    "speed_mismatch": 'speed goes with action "speed" only, and that action needs it',
+    "control_mismatch": "each action takes its own fields: speed takes speed or "
+                        "barsPerSecond, step takes candles, seek takes toMs or to, the "
+                        "others none",
 }
 
 
 def _max_speed(settings: Settings) -> float:
     return settings.max_speed
+
+
+def _max_bars_per_second(settings: Settings) -> float:
+    return settings.max_bars_per_second
 
 
 def _time(text: str) -> int:
@@ -179,6 +185,8 @@ COMPONENTS: dict[str, Callable[[Settings], dict[str, Any]]] = {
         "speed": SPEED.schema(s), "config": _OBJECT, "gapPolicy": _STR,
         "status": {"type": "string", "enum": [status.value for status in SessionStatus]},
         "error": {"type": ["object", "null"]}, "candleCount": _INT, "lastSeq": _INT,
+        "stopRequested": {"type": "boolean", "description": "A stop was asked for and the "
+                          "runner has not written session_stopped yet."},
         "progress": {"type": "number", "minimum": 0, "maximum": 1},
         "createdAt": {"type": "string", "format": "date-time"},
         "updatedAt": {"type": "string", "format": "date-time"}},
@@ -212,10 +220,26 @@ SESSION_CREATE = Body("SessionCreate", {
 }, exclusive=(("startMs", "start"), ("endMs", "end")),
     message="the session request is invalid", code="invalid_session")
 
+MAX_STEP_CANDLES = 10_000
 CONTROL = Body("Control", {
     "action": Field(OneOf(tuple(action.value for action in Action)), True),
-    "speed": Field(SPEED, False, 'Only with action "speed", where it is required.'),
+    "speed": Field(SPEED, False, 'With action "speed": a multiplier, or "max".'),
+    "barsPerSecond": Field(Number(0.01, _max_bars_per_second), False,
+                           'With action "speed": the pace as candles per second of wall '
+                           "time, whatever the timeframe."),
+    "candles": Field(Integer(1, MAX_STEP_CANDLES), False,
+                     'With action "step": release this many candles, then stay paused.'),
+    "toMs": Field(EPOCH_MS, False, 'With action "seek": release, unpaced, every candle '
+                                   "opening before this time, then stay paused "
+                                   "(forward only)."),
+    "to": Field(TIME, False, 'With action "seek": toMs as a time.'),
 }, message="the control request is invalid", code="invalid_control")
+# The fields each action takes: exactly one of each inner tuple (an empty list: none).
+CONTROL_FIELDS: dict[Action, tuple[tuple[str, ...], ...]] = {
+    Action.SPEED: (("speed", "barsPerSecond"),),
+    Action.STEP: (("candles",),),
+    Action.SEEK: (("toMs", "to"),),
+}
 
 BASE = "/api/sim/sessions"
 CREATE_SESSION = Operation(
@@ -280,7 +304,8 @@ STREAM_TICKET = Operation(
                                        "to open the stream with it."}},
         ("ticket", "expiresInS"))))})
 CONTROL_SESSION = Operation(
-    "post", BASE + "/{session_id}/control", "Pause, resume, stop, or change speed",
+    "post", BASE + "/{session_id}/control",
+    "Pause, resume, stop, change speed, step or seek",
     body=CONTROL,
     responses={200: Reply("The session after the action.", SESSION),
                409: Reply("The action makes no sense in this status.", ERROR)})

@@ -32,7 +32,7 @@ def create_app(settings: Settings, database_url: str, *, schema: str | None = No
 
     async def run_until_shutdown(*, task_status: trio.TaskStatus[Services]) -> None:
         with cancel_services:
-            await run_services(settings, database_url, schema=schema,
+            await run_services(settings, database_url, state.health, schema=schema,
                                task_status=task_status)
 
     @app.before_serving

@@ -14,6 +14,11 @@ blueprint = Blueprint("health", __name__)
 
 @api.HEALTHZ.route(blueprint)
 async def healthz() -> Response:
+    # Alive = the background services run (an outage of the database is not death:
+    # they ride it out; /readyz tells whether the database answers).
+    if app_state().health.failed.is_set():
+        raise Unavailable("the background services died; the process is exiting",
+                          code="services_failed")
     return jsonify({"status": "ok"})
 
 

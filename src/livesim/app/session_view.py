@@ -12,7 +12,7 @@ from livesim.db.bridge import Database
 from livesim.errors import NotFound
 from livesim.runner.pacing import speed_from_text, speed_to_json
 from livesim.sim.candles import timeframe_ms
-from livesim.sim.status import SessionStatus
+from livesim.status import SessionStatus
 
 
 async def get_user_session(db: Database, user_id: str, session_id: str) -> asyncpg.Record:
@@ -36,6 +36,7 @@ def session_json(row: Mapping[str, Any]) -> dict[str, Any]:
         "status": row["status"],
         "error": None if row["error"] is None else json.loads(row["error"]),
         "candleCount": row["candle_count"], "lastSeq": row.get("last_seq") or 0,
+        "stopRequested": row["stop_requested"],
         "progress": progress(row, row.get("last_ts"), timeframe_ms(row["timeframe"])),
         "createdAt": row["created_at"].isoformat(), "updatedAt": row["updated_at"].isoformat(),
     }

@@ -14,11 +14,11 @@ from livesim.app import api
 from livesim.app.auth import require_user
 from livesim.app.session_view import get_user_session, session_json
 from livesim.app.state import app_state
-from livesim.errors import InvalidInput, NotFound
+from livesim.errors import Detail, InvalidInput, NotFound
 from livesim.eventlog import record_from_row
-from livesim.runner.lifecycle import CreateRequest, control_session, create_session
+from livesim.runner.lifecycle import Control, CreateRequest, control_session, create_session
 from livesim.runner.pacing import parse_speed
-from livesim.sim.status import Action
+from livesim.status import Action
 
 blueprint = Blueprint("sessions", __name__)
 
@@ -92,6 +92,30 @@ async def events(session_id: str) -> Response:
                     "hasMore": len(records) == limit})
 
 
+def control_request(body: dict[str, Any]) -> Control:
+    """A checked control body: each action with exactly the fields it takes."""
+    action = Action(body["action"])
+    wanted = api.CONTROL_FIELDS.get(action, ())
+    allowed = {name for group in wanted for name in group}
+    problems: list[Detail] = [
+        {"field": name, "message": f"does not go with action {action.value}"}
+        for name in sorted(set(body) - {"action"} - allowed)]
+    for group in wanted:
+        given = [name for name in group if name in body]
+        if len(given) != 1:
+            problems.append({"field": group[-1] if given else group[0],
+                             "message": f"action {action.value} takes exactly one of "
+                                        f"{', '.join(group)}"})
+    if problems:
+        raise InvalidInput("the control request does not fit its action",
+                           code="control_mismatch", details=problems)
+    to_ms = body.get("toMs")
+    if "to" in body:
+        to_ms = api.TIME.parse(body["to"])
+    return Control(action, speed=body.get("speed"), bars_per_second=body.get("barsPerSecond"),
+                   candles=body.get("candles", 0), to_ms=to_ms)
+
+
 @api.CONTROL_SESSION.route(blueprint)
 async def control(session_id: str) -> Response:
     user = await require_user()
@@ -99,12 +123,6 @@ async def control(session_id: str) -> Response:
     svc = state.services
     api.CONTROL_SESSION.query_values(state.settings)
     body = await api.CONTROL_SESSION.json_body(state.settings)
-    action = Action(body["action"])
-    if (action is Action.SPEED) != ("speed" in body):
-        message = ("the speed action needs a speed" if action is Action.SPEED
-                   else "speed goes only with the speed action")
-        raise InvalidInput(message, code="speed_mismatch",
-                           details=[{"field": "speed", "message": message}])
-    await control_session(svc.db, svc.supervisor, state.settings, user, session_id, action,
-                          body.get("speed"))
+    await control_session(svc.db, svc.supervisor, state.settings, user, session_id,
+                          control_request(body))
     return await _session_response(user, session_id)

@@ -12,23 +12,26 @@ The stream ends after the terminal event.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 
-import trio
 from quart import Blueprint, Response
 
 from livesim.app import api
 from livesim.app.session_view import get_user_session
 from livesim.app.state import app_state
 from livesim.app.tickets import stream_user
-from livesim.bus.fanout import Batch, Fanout, Tick, Wake
+from livesim.bus.fanout import Fanout, Tick, Wake
 from livesim.db.bridge import Database
+from livesim.errors import Unavailable
 from livesim.eventlog import record_from_row
-from livesim.sim.status import TERMINAL, SessionStatus
+from livesim.status import TERMINAL, SessionStatus
 
 blueprint = Blueprint("sse", __name__)
 BACKLOG_PAGE = 500
 RETRY_MS = 2000
+HEARTBEAT = ": heartbeat\n\n"
+# Bytes (as characters: frames are ASCII-safe JSON) per write to a client.
+CHUNK_CHARS = 64 * 1024
 
 
 def first_seq() -> int:
@@ -54,35 +57,27 @@ async def stream_events(db: Database, fanout: Fanout, session_id: str,
             while True:
                 if catch_up:
                     catch_up = False
-                    while True:
-                        rows = await db.run("select-events", session_id=session_id,
-                                            from_seq=next_seq, limit=BACKLOG_PAGE)
-                        records = [record_from_row(row) for row in rows]
-                        if records:
-                            next_seq = records[-1].seq + 1
-                            yield "".join(r.sse_frame() for r in records)
-                            if records[-1].terminal:
+                    try:
+                        while True:
+                            chunks, next_seq, ended, more = await _backlog_page(
+                                db, session_id, next_seq)
+                            for chunk in chunks:
+                                yield chunk
+                            if ended:
                                 return
-                        if len(records) < BACKLOG_PAGE:
-                            break
-                items: list[Batch | Wake | Tick] = []
-                cut = False
-                try:
-                    items.append(await subscription.receive.receive())
-                    while True:
-                        items.append(subscription.receive.receive_nowait())
-                except trio.WouldBlock:
-                    pass
-                except trio.EndOfChannel:
-                    cut = True
-                chunks: list[str] = []
+                            if not more:
+                                break
+                    except Unavailable:
+                        catch_up = True  # the database is away: heartbeats go on, retry at a tick
+                items, cut = await subscription.receive_all()
+                frames: list[str] = []
                 ended = False
                 for item in items:
                     if isinstance(item, Tick):
                         # a quiet spell: check the database too, for a lost wake-up
                         catch_up = catch_up or quiet
                         quiet = True
-                        chunks.append(": heartbeat\n\n")
+                        frames.append(HEARTBEAT)
                         continue
                     quiet = False
                     if isinstance(item, Wake):
@@ -91,18 +86,49 @@ async def stream_events(db: Database, fanout: Fanout, session_id: str,
                     for record, frame in zip(item.records, item.frames, strict=True):
                         if record.seq < next_seq:
                             continue
-                        if record.seq > next_seq:
-                            catch_up = True
+                        if record.seq > next_seq or ended:
+                            catch_up = not ended
                             break
-                        chunks.append(frame)
+                        frames.append(frame)
                         next_seq += 1
-                        ended = ended or record.terminal
-                if chunks:
-                    yield "".join(chunks)
+                        ended = record.terminal
+                for chunk in _chunks(frames):
+                    yield chunk
                 if ended:
                     return
                 if cut:
                     break  # resubscribe, then read the rest from the database
+
+
+async def _backlog_page(db: Database, session_id: str, next_seq: int
+                        ) -> tuple[list[str], int, bool, bool]:
+    """One page of the log from ``next_seq`` on, as chunks: (chunks, the next seq,
+    whether the log ended, whether more may follow)."""
+    rows = await db.run("select-events", session_id=session_id, from_seq=next_seq,
+                        limit=BACKLOG_PAGE)
+    frames: list[str] = []
+    for row in rows:
+        record = record_from_row(row)
+        frames.append(record.sse_frame())
+        next_seq = record.seq + 1
+        if record.terminal:  # nothing after a terminal event is ever sent
+            return list(_chunks(frames)), next_seq, True, False
+    return list(_chunks(frames)), next_seq, False, len(rows) == BACKLOG_PAGE
+
+
+def _chunks(frames: list[str]) -> Iterator[str]:
+    """Join frames into writes of at most about CHUNK_CHARS, so a stream that a slow
+    client holds up holds one bounded chunk, not a whole batch."""
+    chunk: list[str] = []
+    size = 0
+    for frame in frames:
+        chunk.append(frame)
+        size += len(frame)
+        if size >= CHUNK_CHARS:
+            yield "".join(chunk)
+            chunk, size = [], 0
+    if chunk:
+        yield "".join(chunk)
 
 
 @api.STREAM.route(blueprint)
@@ -112,14 +138,10 @@ async def stream(session_id: str) -> Response:
     row = await get_user_session(svc.db, user, session_id)
     next_seq = first_seq()
     if SessionStatus(row["status"]) in TERMINAL:
-        # Nothing newer than a terminal event: tell EventSource to stop reconnecting.
-        # (A just-stopped session may not have written session_stopped yet.)
-        last_seq = await svc.db.run("last-seq", session_id=session_id)
-        if next_seq > last_seq:
-            last = await svc.db.run("select-events", session_id=session_id,
-                                    from_seq=last_seq, limit=1)
-            if last and record_from_row(last[0]).terminal:
-                return Response("", status=204)
+        # A terminal status is written with its terminal event, the log's last: nothing
+        # newer will come, so tell EventSource to stop reconnecting.
+        if next_seq > await svc.db.run("last-seq", session_id=session_id):
+            return Response("", status=204)
     body = app_state().streams.hold(user, stream_events(svc.db, svc.fanout, session_id, next_seq))
     response = Response(body, mimetype="text/event-stream", headers={
         "Cache-Control": "no-cache", "X-Accel-Buffering": "no"})

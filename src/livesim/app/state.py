@@ -14,7 +14,7 @@ from typing import Protocol, cast
 from quart import Quart, current_app
 
 from livesim.app.limits import StreamSlots
-from livesim.app.services import Services
+from livesim.app.services import ServiceHealth, Services
 from livesim.app.ticketbook import TicketBook
 from livesim.config import Settings
 
@@ -35,6 +35,8 @@ class AppState:
     authenticator: Authenticator
     tickets: TicketBook
     streams: StreamSlots
+    # whether the background services run (crash-only: see app/services.py)
+    health: ServiceHealth = field(default_factory=ServiceHealth)
     _services: Services | None = field(default=None, repr=False)
 
     @property

@@ -37,7 +37,7 @@ from livesim.db.migrate import migrate
 from livesim.eventlog import record_from_row
 from livesim.market.store import upsert_candles
 from livesim.market.synthetic import generate_candles
-from livesim.runner.store import insert_records
+from livesim.runner.store import Lease, PgEventStore
 from livesim.server import database_url
 
 START_MS = 1_577_836_800_000  # 2020-01-01T00:00:00Z
@@ -198,15 +198,17 @@ async def _ceiling(url: str, session_id: str) -> float:
             "SELECT seq, ts, type, payload::text AS payload FROM sim_events "
             "WHERE session_id = $1 ORDER BY seq", session_id)
         records = [record_from_row(row) for row in rows]
-        target = str(uuid.uuid4())
+        target, lease = str(uuid.uuid4()), Lease(str(uuid.uuid4()), 1)
+        # a live session owned by a lease of our own: the runner's very (fenced) statement
         await db.execute_sql(
             "INSERT INTO sim_sessions (id, user_id, profile_slug, symbol, timeframe, start_ms,"
-            " end_ms, speed, config, status) SELECT $1, user_id, profile_slug, symbol, timeframe,"
-            " start_ms, end_ms, speed, config, 'finished' FROM sim_sessions WHERE id = $2",
-            target, session_id)
+            " end_ms, speed, config, status, owner, epoch) SELECT $1, user_id, profile_slug,"
+            " symbol, timeframe, start_ms, end_ms, speed, config, 'running', $3, $4"
+            " FROM sim_sessions WHERE id = $2", target, session_id, lease.owner, lease.epoch)
+        store = PgEventStore(db)
         started = time.perf_counter()
         for index in range(0, len(records), WRITE_BATCH):
-            await insert_records(db, target, records[index:index + WRITE_BATCH])
+            await store.append(target, lease, records[index:index + WRITE_BATCH])
         return len(records) / (time.perf_counter() - started)
 
 
@@ -219,9 +221,9 @@ async def _fanout(client: httpx.AsyncClient, port: int, pid: int, url: str, spee
     rss_before = _rss_kib(pid)
     async with open_database(url) as db, trio.open_nursery() as nursery:
         async def record_commits(task_status: trio.TaskStatus[None]) -> None:
-            async with db.listen("livesim_events") as notes:
+            async with db.listen("livesim_events") as listener:
                 task_status.started()
-                async for note in notes:
+                async for note in listener.notifications:
                     sid, _, seq = note.partition(":")
                     if sid == session_id:
                         commits.setdefault(int(seq), time.perf_counter())

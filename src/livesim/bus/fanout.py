@@ -1,11 +1,12 @@
 """In-process fan-out of durable events to live subscribers.
 
 Theory of operation: the runner publishes a batch of records after it is
-committed.  Each subscriber owns a bounded trio memory channel; ``publish`` puts
-the batch into every channel with ``send_nowait`` and never waits.  A subscriber
-whose buffer is full is dropped from the live feed (its channel is closed): it
-sees ``EndOfChannel``, reads what it missed from the database by seq, and
-subscribes again.  So a slow reader costs at most ``buffer`` batches of memory,
+committed.  Each subscriber owns a bounded buffer; ``publish`` puts the batch into
+every buffer without waiting.  The bound is counted in *events* (a batch of an
+unpaced replay holds up to ~2,000), so a subscriber holds at most ``buffer``
+events (plus one batch) however the runner groups them.  A subscriber whose buffer would overflow
+is dropped from the live feed: it sees the feed end, reads what it missed from the
+database by seq, and subscribes again.  So a slow reader costs bounded memory,
 never slows the publisher, and never loses an event (the database has them all).
 
 Other processes' events arrive as :class:`Wake` hints (from NOTIFY): "the log of
@@ -17,13 +18,19 @@ stream waits on its channel alone, with no timer (cancel scope) of its own.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 
 import trio
 
 from livesim.eventlog import LogRecord
+
+# Ticks and wakes take a slot each but no event; a subscriber that lets this many of
+# them pile up is not reading, and is cut like one whose events overflow.
+MAX_QUEUED_ITEMS = 256
+# Wake(EVERYTHING): "check the database", when what is new is not known.
+EVERYTHING = 2**62
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,35 +62,66 @@ Item = Batch | Wake | Tick
 
 
 class Subscription:
-    """One subscriber's live feed of one session."""
+    """One subscriber's live feed of one session, bounded in events."""
 
-    def __init__(self, session_id: str, buffer: int, fanout: Fanout) -> None:
+    def __init__(self, session_id: str, max_events: int, fanout: Fanout) -> None:
         self.session_id = session_id
         self._fanout = fanout
-        self._send, self.receive = trio.open_memory_channel[Item](buffer)
+        self._max_events = max_events
+        self._queued_events = 0
+        self._send, self._receive = trio.open_memory_channel[Item](
+            max_events + MAX_QUEUED_ITEMS)
         self.overflowed = False
 
     def offer(self, item: Item) -> None:
         """Deliver without waiting; on a full buffer, end this feed (see module doc)."""
+        events = len(item.records) if isinstance(item, Batch) else 0
+        # An empty buffer takes one batch of any size (an unpaced batch may hold more
+        # than ``buffer`` events), so the bound is buffer + one batch.
+        if self._queued_events and self._queued_events + events > self._max_events:
+            self._cut()
+            return
         try:
             self._send.send_nowait(item)
         except trio.WouldBlock:
-            self.overflowed = True
-            self._fanout.overflows += 1
-            self._send.close()
+            self._cut()
         except (trio.ClosedResourceError, trio.BrokenResourceError):
             # closed after an overflow, or the subscriber has left
             pass
+        else:
+            self._queued_events += events
+
+    def _cut(self) -> None:
+        if not self.overflowed:
+            self.overflowed = True
+            self._fanout.overflows += 1
+        self._send.close()
+
+    async def receive_all(self) -> tuple[list[Item], bool]:
+        """Wait for at least one item; return all that are queued, and whether the feed
+        has ended (cut for overflow: the caller catches up from the database)."""
+        items: list[Item] = []
+        ended = False
+        try:
+            items.append(await self._receive.receive())
+            while True:
+                items.append(self._receive.receive_nowait())
+        except trio.WouldBlock:
+            pass
+        except trio.EndOfChannel:
+            ended = True
+        self._queued_events -= sum(len(i.records) for i in items if isinstance(i, Batch))
+        return items, ended
 
     def close(self) -> None:
         self._send.close()
-        self.receive.close()
+        self._receive.close()
 
 
 class Fanout:
     """Live subscribers by session; publishing never blocks."""
 
-    def __init__(self, buffer: int = 1024) -> None:
+    def __init__(self, buffer: int = 1000) -> None:
         self.buffer = buffer
         self._subscribers: dict[str, set[Subscription]] = defaultdict(set)
         self.overflows = 0  # live feeds cut for a full buffer (their readers caught up from the DB)
@@ -116,6 +154,12 @@ class Fanout:
         for subscription in tuple(self._subscribers.get(session_id, ())):
             subscription.offer(Wake(last_seq))
 
+    def wake_all(self, exclude: Collection[str] = ()) -> None:
+        """Send every subscriber (but of ``exclude``'s sessions) to check the database."""
+        for session_id in tuple(self._subscribers):
+            if session_id not in exclude:
+                self.wake(session_id, EVERYTHING)
+
     def tick(self) -> None:
         """Offer a heartbeat tick to every subscriber of every session."""
         for subscriptions in tuple(self._subscribers.values()):
@@ -127,8 +171,3 @@ class Fanout:
         while True:
             await trio.sleep(interval_s)
             self.tick()
-
-    def subscriber_count(self, session_id: str | None = None) -> int:
-        if session_id is not None:
-            return len(self._subscribers.get(session_id, ()))
-        return sum(len(s) for s in self._subscribers.values())

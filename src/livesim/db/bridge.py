@@ -22,7 +22,7 @@ import asyncpg
 import trio
 import trio_asyncio
 
-from livesim.db.errors import translate
+from livesim.db.errors import is_transient, translate
 from livesim.db.queries import QueryRegistry
 
 LOGGER = logging.getLogger(__name__)
@@ -70,7 +70,14 @@ class Database(Executor):
         """Await asyncio-flavoured ``fn(*args)`` from trio, translating its errors."""
         try:
             result: T = await trio_asyncio.aio_as_trio(fn, loop=self.loop)(*args)
-        except (asyncpg.PostgresError, asyncpg.InterfaceError, OSError) as error:
+        except (asyncpg.PostgresError, asyncpg.InterfaceError, asyncpg.InternalClientError,
+                OSError, TimeoutError, asyncio.CancelledError) as error:
+            # (asyncio.CancelledError here is asyncpg cancelling its own work on a broken
+            # connection: a cancel of ours arrives as trio.Cancelled instead.)
+            if is_transient(error):
+                # After a restart every pooled connection is dead; have the pool replace
+                # them on their next acquire instead of failing once per connection.
+                await trio_asyncio.aio_as_trio(self.pool.expire_connections, loop=self.loop)()
             raise translate(error) from error
         return result
 
@@ -81,8 +88,13 @@ class Database(Executor):
         try:
             yield Executor(self, conn)
         finally:
-            with trio.CancelScope(shield=True):
-                await self.call(self.pool.release, conn)
+            with trio.CancelScope(shield=True), trio.move_on_after(POOL_CLOSE_TIMEOUT_S) as scope:
+                try:
+                    await self.call(self.pool.release, conn)
+                except Exception:  # a connection the database dropped: the pool replaces it
+                    LOGGER.debug("released a broken connection", exc_info=True)
+            if scope.cancelled_caught:
+                conn.terminate()
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[Executor]:
@@ -94,18 +106,22 @@ class Database(Executor):
                 yield executor
             except BaseException:
                 with trio.CancelScope(shield=True):
-                    await self.call(transaction.rollback)
+                    try:
+                        await self.call(transaction.rollback)
+                    except Exception:  # a dead connection rolled back by itself
+                        LOGGER.debug("rollback failed", exc_info=True)
                 raise
             with trio.CancelScope(shield=True):
                 await self.call(transaction.commit)
 
     @asynccontextmanager
-    async def listen(self, channel: str, buffer: int = 10_000
-                     ) -> AsyncIterator[trio.MemoryReceiveChannel[str]]:
-        """Receive NOTIFY payloads of ``channel`` in a trio channel.
+    async def listen(self, channel: str, buffer: int = 10_000) -> AsyncIterator[Listener]:
+        """Receive NOTIFY payloads of ``channel`` on a connection of its own.
 
         Notifications are wake-ups, never the data itself: when the buffer is full
-        one is dropped, and readers must also poll now and then.
+        one is dropped, and readers must also poll now and then.  When the
+        connection ends (a database restart), the channel ends too: the caller
+        reconnects and re-reads whatever state a lost notification would have told.
         """
         send, receive = trio.open_memory_channel[str](buffer)
 
@@ -115,16 +131,38 @@ class Database(Executor):
             except (trio.WouldBlock, trio.BrokenResourceError, trio.ClosedResourceError):
                 LOGGER.warning("dropped a %s notification (reader behind)", channel)
 
+        def on_termination(_conn: Any) -> None:
+            send.close()
+
         async with self.connection() as executor:
             conn = executor._target
+            conn.add_termination_listener(on_termination)
             await self.call(conn.add_listener, channel, on_notify)
             try:
                 async with receive:
-                    yield receive
+                    yield Listener(executor, receive)
             finally:
-                with trio.CancelScope(shield=True):
-                    await self.call(conn.remove_listener, channel, on_notify)
-                    await send.aclose()
+                send.close()
+                with trio.CancelScope(shield=True), trio.move_on_after(POOL_CLOSE_TIMEOUT_S):
+                    try:
+                        conn.remove_termination_listener(on_termination)
+                        if not conn.is_closed():
+                            await self.call(conn.remove_listener, channel, on_notify)
+                    except Exception:  # a broken connection: the pool replaces it anyway
+                        LOGGER.debug("could not remove the %s listener", channel)
+
+
+class Listener:
+    """A LISTEN connection: its notifications, and a probe that it is still alive."""
+
+    def __init__(self, executor: Executor, notifications: trio.MemoryReceiveChannel[str]
+                 ) -> None:
+        self._executor = executor
+        self.notifications = notifications
+
+    async def probe(self) -> None:
+        """A round trip on the listening connection; raises when it is dead."""
+        await self._executor.fetch_sql("SELECT 1")
 
 
 async def _acquire(pool: asyncpg.Pool) -> asyncpg.Connection:

@@ -1,49 +1,56 @@
-"""Where a runner writes its log: PostgreSQL, or memory for fake-clock tests."""
+"""Where a runner writes its log: PostgreSQL, or memory for fake-clock tests.
+
+Every write names the runner's :class:`Lease` and is refused (:class:`LostOwnership`)
+unless the session is still live and owned under that lease: the fencing check is
+part of the write itself, never a check made earlier on another connection.
+"""
 
 from __future__ import annotations
 
 import json
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any, Protocol
 
 import trio
 
-from livesim.db.bridge import Database, Executor
+from livesim.db.bridge import Database
+from livesim.errors import Unavailable
 from livesim.eventlog import LogRecord
+from livesim.status import LIVE, LIVE_VALUES, SessionStatus
 
-# Statuses a session can leave for each terminal status.  'stopped' may already be
-# set by the control route before the runner writes session_stopped.
-LIVE_STATUSES = ("created", "running", "paused")
-TERMINAL_FROM = {
-    "finished": (*LIVE_STATUSES, "stopped"),
-    "stopped": (*LIVE_STATUSES, "stopped"),
-    "failed": (*LIVE_STATUSES, "stopped"),
-}
+
+@dataclass(frozen=True, slots=True)
+class Lease:
+    """The right to write one session's log: its owning process and ownership epoch."""
+
+    owner: str
+    epoch: int
+
+
+class LostOwnership(Exception):
+    """The session is no longer this runner's to write (taken over, or already ended)."""
 
 
 class EventStore(Protocol):
-    """What a runner needs from storage; every write is idempotent by seq."""
+    """What a runner needs from storage; every write is idempotent by seq and fenced."""
 
     async def last_seq(self, session_id: str) -> int: ...
 
-    async def append(self, session_id: str, records: Sequence[LogRecord]) -> None: ...
+    async def append(self, session_id: str, lease: Lease,
+                     records: Sequence[LogRecord]) -> None: ...
 
-    async def append_terminal(self, session_id: str, records: Sequence[LogRecord],
-                              status: str, error: dict[str, Any] | None) -> None: ...
+    async def append_terminal(self, session_id: str, lease: Lease,
+                              records: Sequence[LogRecord], status: SessionStatus,
+                              error: dict[str, Any] | None) -> None: ...
 
-    async def mark_running(self, session_id: str) -> None: ...
 
-
-async def insert_records(executor: Executor, session_id: str,
-                         records: Sequence[LogRecord]) -> int:
-    """One idempotent statement for a batch of records; returns how many were new."""
-    row = await executor.run(
-        "insert-events", session_id=session_id,
-        seqs=[r.seq for r in records], tss=[r.ts for r in records],
-        types=[r.type for r in records], payloads=[r.payload_json for r in records],
-        last_seq=records[-1].seq)
-    inserted: int = row["inserted"]
-    return inserted
+def _batch_params(session_id: str, lease: Lease, records: Sequence[LogRecord]
+                  ) -> dict[str, Any]:
+    return {"session_id": session_id, "owner": lease.owner, "epoch": lease.epoch,
+            "live": LIVE_VALUES, "seqs": [r.seq for r in records],
+            "tss": [r.ts for r in records], "types": [r.type for r in records],
+            "payloads": [r.payload_json for r in records], "last_seq": records[-1].seq}
 
 
 class PgEventStore:
@@ -56,53 +63,74 @@ class PgEventStore:
         value: int = await self._db.run("last-seq", session_id=session_id)
         return value
 
-    async def append(self, session_id: str, records: Sequence[LogRecord]) -> None:
+    async def append(self, session_id: str, lease: Lease,
+                     records: Sequence[LogRecord]) -> None:
         with trio.CancelScope(shield=True):
-            await insert_records(self._db, session_id, records)
+            row = await self._db.run("append-events", **_batch_params(session_id, lease, records))
+        if not row["owned"]:
+            raise LostOwnership(session_id)
 
-    async def append_terminal(self, session_id: str, records: Sequence[LogRecord],
-                              status: str, error: dict[str, Any] | None) -> None:
+    async def append_terminal(self, session_id: str, lease: Lease,
+                              records: Sequence[LogRecord], status: SessionStatus,
+                              error: dict[str, Any] | None) -> None:
         with trio.CancelScope(shield=True):
-            async with self._db.transaction() as tx:
-                await insert_records(tx, session_id, records)
-                await tx.run("set-session-status", id=session_id, status=status,
-                             error=None if error is None else json.dumps(error),
-                             from_statuses=list(TERMINAL_FROM[status]))
-
-    async def mark_running(self, session_id: str) -> None:
-        await self._db.run("set-session-status", id=session_id, status="running", error=None,
-                           from_statuses=["created"])
+            row = await self._db.run(
+                "append-terminal-events", **_batch_params(session_id, lease, records),
+                status=status.value, error=None if error is None else json.dumps(error))
+            if row["owned"]:
+                return
+            # A retry of a terminal write that did commit (its answer was lost in an
+            # outage) finds the session ended; the log shows whether that was us.
+            if await self.last_seq(session_id) >= records[-1].seq:
+                return
+        raise LostOwnership(session_id)
 
 
 class MemoryEventStore:
-    """An in-memory log with the same idempotent semantics, for MockClock tests."""
+    """An in-memory log with the same idempotent, fenced semantics, for MockClock tests.
+
+    ``epoch`` is the current ownership epoch of each session (1 unless a test takes a
+    session over); ``outages`` makes the next that many writes fail as unavailable.
+    """
 
     def __init__(self) -> None:
         self.records: dict[str, dict[int, LogRecord]] = {}
-        self.status: dict[str, str] = {}
+        self.status: dict[str, SessionStatus] = {}
         self.error: dict[str, dict[str, Any] | None] = {}
+        self.epoch: dict[str, int] = {}
         self.writes = 0
+        self.outages = 0
 
     async def last_seq(self, session_id: str) -> int:
+        await self._reach()
         return max(self.records.get(session_id, {}), default=0)
 
-    async def append(self, session_id: str, records: Sequence[LogRecord]) -> None:
-        await trio.lowlevel.checkpoint()
+    async def append(self, session_id: str, lease: Lease,
+                     records: Sequence[LogRecord]) -> None:
+        await self._reach()
+        self._fence(session_id, lease)
         self.writes += 1
         log = self.records.setdefault(session_id, {})
         for record in records:
             log.setdefault(record.seq, record)
 
-    async def append_terminal(self, session_id: str, records: Sequence[LogRecord],
-                              status: str, error: dict[str, Any] | None) -> None:
-        await self.append(session_id, records)
+    async def append_terminal(self, session_id: str, lease: Lease,
+                              records: Sequence[LogRecord], status: SessionStatus,
+                              error: dict[str, Any] | None) -> None:
+        await self.append(session_id, lease, records)
         self.status[session_id] = status
         self.error[session_id] = error
 
-    async def mark_running(self, session_id: str) -> None:
+    async def _reach(self) -> None:
         await trio.lowlevel.checkpoint()
-        if self.status.get(session_id, "created") == "created":
-            self.status[session_id] = "running"
+        if self.outages > 0:
+            self.outages -= 1
+            raise Unavailable("the database is unreachable", code="database_unavailable")
+
+    def _fence(self, session_id: str, lease: Lease) -> None:
+        live = self.status.get(session_id, SessionStatus.RUNNING) in LIVE
+        if not live or self.epoch.get(session_id, 1) != lease.epoch:
+            raise LostOwnership(session_id)
 
     def log(self, session_id: str) -> list[LogRecord]:
         return [record for _, record in sorted(self.records.get(session_id, {}).items())]

@@ -90,17 +90,31 @@ class CandleClosed(Event):
 
 @dataclass(frozen=True, slots=True)
 class OrderSubmitted(Event):
-    """The strategy (or a stop/target, or end-of-data) asked for a market order."""
+    """An order entered the book: from the strategy, an outside trader, or the broker.
+
+    ``source`` is ``strategy``, ``user`` (an outside order, with its
+    ``clientOrderId``) or ``broker`` (stop-loss / take-profit exits, the end-of-data
+    close, a liquidation).  ``options`` holds the order's optional settings, each
+    under its camelCase key and only when set (``limitPrice``, ``stopPrice``,
+    ``stopLoss``, ``takeProfit``, ``expiresAfterCandles``, ``sizeFraction``,
+    ``clientOrderId``), so a plain market order stays small.
+    """
 
     type: ClassVar[str] = "order_submitted"
     order_id: int = 0
     side: str = "buy"  # buy | sell
     qty: float = 0
     reason: str = ""
+    source: str = "strategy"  # strategy | user | broker
+    order_type: str = "market"  # market | limit | stop
+    options: Payload = field(default_factory=dict)
 
     def payload(self) -> Payload:
-        return {"orderId": self.order_id, "side": self.side, "qty": self.qty,
-                "reason": self.reason}
+        out = {"orderId": self.order_id, "side": self.side, "qty": self.qty,
+               "reason": self.reason, "source": self.source, "type": self.order_type}
+        if self.options:
+            out.update(self.options)
+        return out
 
 
 @dataclass(frozen=True, slots=True)
@@ -129,6 +143,69 @@ class OrderRejected(Event):
 
     def payload(self) -> Payload:
         return {"orderId": self.order_id, "reason": self.reason}
+
+
+@dataclass(frozen=True, slots=True)
+class OrderCancelled(Event):
+    """A working order was withdrawn: by its trader, a newer strategy signal, or liquidation."""
+
+    type: ClassVar[str] = "order_cancelled"
+    order_id: int = 0
+    reason: str = ""
+    client_order_id: str | None = None
+
+    def payload(self) -> Payload:
+        out: Payload = {"orderId": self.order_id, "reason": self.reason}
+        if self.client_order_id is not None:
+            out["clientOrderId"] = self.client_order_id
+        return out
+
+
+@dataclass(frozen=True, slots=True)
+class OrderExpired(Event):
+    """A limit or stop order reached ``expiresAfterCandles`` without filling."""
+
+    type: ClassVar[str] = "order_expired"
+    order_id: int = 0
+    candles: int = 0
+    client_order_id: str | None = None
+
+    def payload(self) -> Payload:
+        out: Payload = {"orderId": self.order_id, "candles": self.candles}
+        if self.client_order_id is not None:
+            out["clientOrderId"] = self.client_order_id
+        return out
+
+
+@dataclass(frozen=True, slots=True)
+class CancelRejected(Event):
+    """An outside cancel found no open order of the user's to cancel."""
+
+    type: ClassVar[str] = "cancel_rejected"
+    order_id: int | None = None
+    client_order_id: str | None = None
+    reason: str = ""
+
+    def payload(self) -> Payload:
+        out: Payload = {"reason": self.reason}
+        if self.order_id is not None:
+            out["orderId"] = self.order_id
+        if self.client_order_id is not None:
+            out["clientOrderId"] = self.client_order_id
+        return out
+
+
+@dataclass(frozen=True, slots=True)
+class AccountLiquidated(Event):
+    """Equity at a close was <= 0: every trade was closed there; no order is accepted after."""
+
+    type: ClassVar[str] = "account_liquidated"
+    equity: float = 0.0
+    cash: float = 0.0
+    trade_ids: tuple[int, ...] = ()
+
+    def payload(self) -> Payload:
+        return {"equity": self.equity, "cash": self.cash, "tradeIds": list(self.trade_ids)}
 
 
 @dataclass(frozen=True, slots=True)

@@ -72,6 +72,34 @@ class Portfolio:
         self.commissions += commission
         total_commission = trade.entry_commission + commission
         pnl = direction * qty * (price - trade.entry_price) - total_commission
+        self._tally(pnl)
+        return TradeClosed(ts, trade.trade_id, _SIDES[direction], qty, trade.entry_ts,
+                           trade.entry_price, ts, price, pnl, total_commission)
+
+    def reduce_trade(self, ts: int, qty: float, price: float,
+                     commission: float) -> TradeClosed:
+        """Close ``qty`` (less than the whole) of the open trade at ``price``.
+
+        The closed part is its own ``trade_closed`` under the trade's id, carrying its
+        share of the entry commission; the rest stays open with the same id, entry
+        price and levels (backtesting.py splits a trade the same way).
+        """
+        trade = self.trade
+        assert trade is not None
+        assert 0 < qty < trade.qty
+        direction = trade.direction
+        entry_share = trade.entry_commission * qty / trade.qty
+        trade.entry_commission -= entry_share
+        trade.qty -= qty
+        self.cash += direction * qty * price - commission
+        self.commissions += commission
+        total_commission = entry_share + commission
+        pnl = direction * qty * (price - trade.entry_price) - total_commission
+        self._tally(pnl)
+        return TradeClosed(ts, trade.trade_id, _SIDES[direction], qty, trade.entry_ts,
+                           trade.entry_price, ts, price, pnl, total_commission)
+
+    def _tally(self, pnl: float) -> None:
         self.realized_pnl += pnl
         self.closed_trades += 1
         if pnl > 0:
@@ -79,8 +107,6 @@ class Portfolio:
             self.gross_profit += pnl
         elif pnl < 0:
             self.gross_loss -= pnl
-        return TradeClosed(ts, trade.trade_id, _SIDES[direction], qty, trade.entry_ts,
-                           trade.entry_price, ts, price, pnl, total_commission)
 
     def equity_at(self, price: float) -> float:
         """Cash plus the position marked at ``price``."""

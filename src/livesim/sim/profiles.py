@@ -17,6 +17,7 @@ from livesim.sim.schema import KeySpec, build_params, key_specs
 from livesim.sim.strategies import Strategy
 from livesim.sim.strategies.buy_hold import BuyHold
 from livesim.sim.strategies.donchian import Donchian
+from livesim.sim.strategies.manual import Manual
 from livesim.sim.strategies.rsi_reversion import RsiReversion
 from livesim.sim.strategies.sma_cross import SmaCross
 
@@ -62,7 +63,7 @@ class Profile:
         return config
 
 
-PROFILES: dict[str, Profile] = {
+BUILTIN_PROFILES: dict[str, Profile] = {
     profile.slug: profile for profile in (
         Profile("sma-cross", "SmaCross",
                 "Long when the fast SMA of closes crosses above the slow one; short (with "
@@ -79,8 +80,35 @@ PROFILES: dict[str, Profile] = {
         Profile("buy-and-hold", "BuyHold",
                 "Buy on the first candle and hold to the end: the benchmark.",
                 BuyHold.Params, BuyHold),
+        Profile("manual", "Manual",
+                "No strategy: only outside orders (people at the page, bots over HTTP) "
+                "trade the session.",
+                Manual.Params, Manual),
     )
 }
+
+PROFILES: dict[str, Profile] = dict(BUILTIN_PROFILES)
+"""Built-ins, then the installed plugins (:func:`reload_plugins` refreshes them)."""
+
+PLUGIN_ERRORS: list[str] = []
+"""Why an installed ``livesim.strategies`` entry point was not made a profile."""
+
+
+def reload_plugins() -> list[str]:
+    """Rescan the ``livesim.strategies`` entry points and rebuild :data:`PROFILES`.
+
+    Returns:
+        One message per entry point that could not become a profile (it is skipped;
+        a broken plugin never takes the built-ins down).
+    """
+    from livesim.sim.plugins import load_plugin_profiles  # plugins imports Profile
+
+    plugins, errors = load_plugin_profiles(BUILTIN_PROFILES)
+    PROFILES.clear()
+    PROFILES.update(BUILTIN_PROFILES)
+    PROFILES.update(plugins)
+    PLUGIN_ERRORS[:] = errors
+    return errors
 
 
 def get_profile(slug: str) -> Profile:
@@ -143,7 +171,9 @@ def resolve_config(slug: str, overrides: Mapping[str, Any]) -> dict[str, Any]:
     if errors:
         raise InvalidConfig(errors)
     for params_cls in (BrokerParams, profile.params_cls):
-        errors.extend(build_params(params_cls, config).errors())
+        cross_check = getattr(build_params(params_cls, config), "errors", None)
+        if cross_check is not None:  # a plugin's Params may have no cross-field rules
+            errors.extend(cross_check())
     if errors:
         raise InvalidConfig(errors)
     return config
@@ -153,3 +183,6 @@ def build_strategy(slug: str, config: Mapping[str, Any]) -> Strategy:
     """A fresh strategy instance for a config returned by :func:`resolve_config`."""
     profile = get_profile(slug)
     return profile.factory(build_params(profile.params_cls, config))
+
+
+reload_plugins()

@@ -123,11 +123,22 @@ def camel(name: str) -> str:
     return head + "".join(part.capitalize() for part in rest)
 
 
+def _kind_of(annotation: Any) -> tuple[str, bool]:
+    # A string under ``from __future__ import annotations``; a plugin written without
+    # it gives the type itself (``int``, or ``float | None`` whose str() is the same).
+    name = annotation.__name__ if isinstance(annotation, type) else str(annotation)
+    try:
+        return _KINDS[name]
+    except KeyError:
+        raise TypeError(f"unsupported config key type {name!r}; use one of "
+                        f"{', '.join(_KINDS)}") from None
+
+
 def key_specs(params_cls: type) -> list[KeySpec]:
     """The :class:`KeySpec` of every field of a ``Params`` dataclass, in field order."""
     specs = []
     for f in fields(params_cls):
-        kind, nullable = _KINDS[str(f.type)]
+        kind, nullable = _kind_of(f.type)
         meta = f.metadata
         assert f.default is not MISSING, f"{params_cls.__qualname__}.{f.name} needs a default"
         specs.append(KeySpec(
