@@ -85,5 +85,5 @@ def test_registry_refuses_an_empty_folder(tmp_path: Path) -> None:
 
 def test_the_project_queries_all_load() -> None:
     registry = QueryRegistry.load()
-    for name in ("insert-session", "get-user-session", "select-events", "last-seq"):
+    for name in ("get-user-session", "list-user-sessions", "select-events", "last-seq"):
         assert name in registry
