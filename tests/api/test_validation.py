@@ -11,14 +11,16 @@ from werkzeug.datastructures import MultiDict
 from livesim.app.api import SYMBOL_RULE, TIMEFRAME
 from livesim.app.contract import (
     AnyObject,
-    Body,
-    Field,
     Integer,
     Number,
     OneOf,
+    String,
+)
+from livesim.app.inputs import (
+    Body,
+    Field,
     Param,
     Problems,
-    String,
     parse_query,
 )
 from livesim.app.operation import SessionIdConverter

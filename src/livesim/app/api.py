@@ -31,17 +31,19 @@ from typing import Any
 
 from livesim.app.contract import (
     AnyObject,
-    Body,
     Checked,
     Either,
-    Field,
     Integer,
     Number,
     OneOf,
-    Param,
     Reply,
     Shape,
     String,
+)
+from livesim.app.inputs import (
+    Body,
+    Field,
+    Param,
 )
 from livesim.app.operation import SESSION_ID, Operation
 from livesim.app.validation import MAX_SEQ

@@ -3,10 +3,11 @@
 A :class:`Rule` says what one JSON value or query/header string may be (type, range,
 length, pattern, choices); the same object *checks* a value and *writes* its JSON
 Schema, so what the server refuses and what ``/openapi.json`` promises come from one
-set of numbers.  An :class:`Operation` (in :mod:`livesim.app.api`) groups the rules of
-one route: path, query, headers, body and responses.  :mod:`livesim.app.openapi` builds
-the document from the operations the app serves; the route handlers parse their input
-through the same operations.
+set of numbers.  Bodies, query strings and headers are built from rules in
+:mod:`livesim.app.inputs`; an :class:`~livesim.app.operation.Operation` (declared in
+:mod:`livesim.app.api`) groups one route's inputs and responses; :mod:`livesim.app.openapi`
+builds the document from the operations the app serves, and the route handlers parse
+their input through the same operations.
 
 Why our own layer and not pydantic v2 or msgspec: the contract is eight kinds of value
 and a dozen operations, and three of its rules fit those libraries badly: a bound that is
@@ -29,18 +30,15 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from livesim.config import Settings
-from livesim.errors import Detail, InvalidInput
 
 Schema = dict[str, Any]
 # A bound is a number or read from the settings (the speed limit is one).
 Bound = int | float | Callable[[Settings], float] | None
-# A query value longer than this is never a valid livesim parameter.
-MAX_QUERY_VALUE_CHARS = 256
 # Whole numbers in a query string or header: ASCII decimal only ("²" and "１" are digits
 # to str.isdigit(), and int() takes "1_000"; neither is a number on the wire).
 _ASCII_INTEGER = re.compile(r"-?[0-9]{1,19}")
@@ -162,7 +160,7 @@ class String:
             out["pattern"] = f"^(?:{self.pattern.pattern})$"
         if self.format:
             out["format"] = self.format
-        return _described(out, self.description or self.hint or "")
+        return described(out, self.description or self.hint or "")
 
     def from_text(self, raw: str) -> Any:
         return raw
@@ -181,7 +179,7 @@ class OneOf:
         return None
 
     def schema(self, settings: Settings) -> Schema:
-        return _described({"type": "string", "enum": list(self.values)}, self.description)
+        return described({"type": "string", "enum": list(self.values)}, self.description)
 
     def from_text(self, raw: str) -> Any:
         return raw
@@ -189,19 +187,20 @@ class OneOf:
 
 @dataclass(frozen=True)
 class Either:
-    """Any one of ``rules``; ``message`` says what is accepted."""
+    """Any one of ``rules``; a value that fits none is told what each would take."""
 
     rules: tuple[Rule, ...]
-    message: str
     description: str = ""
 
     def check(self, value: Any, settings: Settings) -> str | None:
-        if all(rule.check(value, settings) is not None for rule in self.rules):
-            return self.message
+        messages = [rule.check(value, settings) for rule in self.rules]
+        if all(message is not None for message in messages):
+            return " or ".join(message.removeprefix("must be ") if index else message
+                               for index, message in enumerate(messages) if message)
         return None
 
     def schema(self, settings: Settings) -> Schema:
-        return _described({"anyOf": [rule.schema(settings) for rule in self.rules]},
+        return described({"anyOf": [rule.schema(settings) for rule in self.rules]},
                           self.description)
 
     def from_text(self, raw: str) -> Any:
@@ -249,7 +248,7 @@ class AnyObject:
         out: Schema = {"type": "object"}
         if self.max_keys is not None:
             out["maxProperties"] = self.max_keys
-        return _described(out, self.description)
+        return described(out, self.description)
 
     def from_text(self, raw: str) -> Any:
         return raw
@@ -274,154 +273,6 @@ def shape(rule: Rule | Shape, settings: Settings) -> Schema:
     return rule.schema(settings)
 
 
-# ---- bodies ---------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Field:
-    """One body field: its rule, whether it is required, and what it means."""
-
-    rule: Rule
-    required: bool = False
-    description: str = ""
-
-
-class Problems:
-    """Field problems gathered while checking one request."""
-
-    def __init__(self) -> None:
-        self.items: list[Detail] = []
-
-    def add(self, field: str, message: str) -> None:
-        """Record that ``field`` is wrong, and why."""
-        self.items.append({"field": field, "message": message})
-
-    def __bool__(self) -> bool:
-        return bool(self.items)
-
-    def raise_if_any(self, message: str, code: str = "invalid_input") -> None:
-        """Raise one :class:`InvalidInput` listing every problem, if there are any."""
-        if self.items:
-            raise InvalidInput(message, code=code, details=list(self.items))
-
-
-@dataclass(frozen=True)
-class Body:
-    """A JSON object body: its fields, and pairs of which exactly one must be given.
-
-    ``exclusive`` pairs (``("startMs", "start")``) are two spellings of one value:
-    exactly one of each pair is required; they are the document's ``oneOf``.
-    """
-
-    name: str
-    fields: Mapping[str, Field]
-    exclusive: tuple[tuple[str, str], ...] = ()
-    message: str = "the request body is invalid"
-    code: str = "invalid_input"
-
-    def problems(self, body: Mapping[str, Any], settings: Settings) -> Problems:
-        """Unknown, missing and malformed fields, in a stable order."""
-        problems = Problems()
-        for name in sorted(set(body) - set(self.fields)):
-            problems.add(name, "unknown field")
-        paired = {name for pair in self.exclusive for name in pair}
-        for first, second in self.exclusive:
-            given = [name for name in (first, second) if name in body]
-            if not given:
-                problems.add(first, f"required (or {second})")
-            elif len(given) == 2:
-                problems.add(second, f"give {first} or {second}, not both")
-        for name, spec in self.fields.items():
-            if name not in body:
-                if spec.required and name not in paired:
-                    problems.add(name, "required")
-                continue
-            message = spec.rule.check(body[name], settings)
-            if message is not None:
-                problems.add(name, message)
-        return problems
-
-    def parse(self, body: Mapping[str, Any], settings: Settings) -> dict[str, Any]:
-        """``body`` as a dict when every field passes, else one 400 listing each problem."""
-        self.problems(body, settings).raise_if_any(self.message, self.code)
-        return {name: normalised(self.fields[name].rule, value) for name, value in body.items()}
-
-    def schema(self, settings: Settings) -> Schema:
-        paired = {name for pair in self.exclusive for name in pair}
-        out: Schema = {
-            "type": "object", "additionalProperties": False,
-            "properties": {name: _described(spec.rule.schema(settings), spec.description)
-                           for name, spec in self.fields.items()},
-            "required": [name for name, spec in self.fields.items()
-                         if spec.required and name not in paired]}
-        if self.exclusive:
-            out["allOf"] = [{"oneOf": [{"required": [first]}, {"required": [second]}]}
-                            for first, second in self.exclusive]
-        return out
-
-
-# ---- query strings and headers --------------------------------------------------------
-
-
-class QueryArgs(Protocol):
-    """What routes pass in: werkzeug's ``request.args`` (a MultiDict) fits."""
-
-    def __iter__(self) -> Any: ...
-
-    def getlist(self, key: str) -> list[str]: ...
-
-
-@dataclass(frozen=True)
-class Param:
-    """One query parameter or header: its rule, default and meaning."""
-
-    rule: Rule
-    default: Any = None
-    required: bool = False
-    description: str = ""
-
-    def parse(self, raw: str, settings: Settings) -> Any:
-        """The value ``raw`` spells; raises ValueError with the reason."""
-        if len(raw) > MAX_QUERY_VALUE_CHARS:
-            raise ValueError(f"longer than {MAX_QUERY_VALUE_CHARS} characters")
-        value = self.rule.from_text(raw)
-        message = self.rule.check(value, settings)
-        if message is not None:
-            raise ValueError(message)
-        return normalised(self.rule, value)
-
-
-def parse_query(args: QueryArgs, params: Mapping[str, Param], settings: Settings, *,
-                message: str = "the query string is invalid",
-                code: str = "invalid_query", ignore: Iterable[str] = ()) -> dict[str, Any]:
-    """Every declared parameter parsed (or its default), else one 400 listing each problem.
-
-    Unknown and repeated parameters are problems too; an empty value counts as absent.
-    ``ignore`` names parameters another layer reads (the stream's ``ticket``).
-    """
-    problems = Problems()
-    values: dict[str, Any] = {}
-    for name in sorted(set(args) - set(params) - set(ignore)):
-        problems.add(name, "unknown parameter")
-    for name, param in params.items():
-        given = args.getlist(name)
-        if len(given) > 1:
-            problems.add(name, "given more than once")
-            continue
-        raw = given[0] if given else ""
-        if raw == "":
-            if param.required:
-                problems.add(name, "required")
-            values[name] = param.default
-            continue
-        try:
-            values[name] = param.parse(raw, settings)
-        except ValueError as error:
-            problems.add(name, str(error))
-    problems.raise_if_any(message, code)
-    return values
-
-
 # ---- helpers --------------------------------------------------------------------------
 
 
@@ -442,10 +293,11 @@ def _with_range(out: Schema, minimum: Bound, maximum: Bound, settings: Settings,
         out["minimum"] = _num(low)
     if high is not None:
         out["maximum"] = _num(high)
-    return _described(out, description)
+    return described(out, description)
 
 
-def _described(out: Schema, description: str) -> Schema:
+def described(out: Schema, description: str) -> Schema:
+    """``out`` with ``description`` added when there is one."""
     if description:
         out = {**out, "description": description}
     return out

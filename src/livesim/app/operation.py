@@ -22,12 +22,14 @@ from quart import Blueprint, request
 from werkzeug.routing import BaseConverter
 
 from livesim.app.contract import (
-    Body,
-    Param,
-    Problems,
     Reply,
     Shape,
     String,
+)
+from livesim.app.inputs import (
+    Body,
+    Param,
+    Problems,
     parse_query,
 )
 from livesim.app.validation import parse_json_object
