@@ -46,7 +46,7 @@ class Bot:
     user: str
     latencies: list[float] = field(default_factory=list)
     answered: dict[str, int] = field(default_factory=dict)  # clientOrderId -> candle ts
-    errors: int = 0
+    refused: dict[int, int] = field(default_factory=dict)  # HTTP status -> count
 
     async def run(self, base_url: str, candles: int, speed: float,
                   task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED) -> None:
@@ -86,7 +86,7 @@ class Bot:
         if answer.status_code == 202:  # anything else is counted and printed as refused
             self.answered[order_id] = candle_ts
         else:
-            self.errors += 1
+            self.refused[answer.status_code] = self.refused.get(answer.status_code, 0) + 1
 
 
 def _quantile(values: list[float], q: float) -> float:
@@ -143,11 +143,14 @@ async def _bench_in_schema(url: str, schema: str, sessions: int, candles: int,
         with trio.CancelScope(shield=True):
             await server.wait()
     latencies = [s for bot in bots for s in bot.latencies]
-    errors = sum(bot.errors for bot in bots)
+    refused: dict[int, int] = {}
+    for bot in bots:
+        for status, count in bot.refused.items():
+            refused[status] = refused.get(status, 0) + count
     print(f"{sessions} manual sessions x {candles} candles of 1m at speed {speed:g} "
           f"({MINUTE_MS / speed:.0f} ms between candles), one bot each")
-    print(f"  orders accepted {total:,} (refused {errors}); taken at the next candle: "
-          f"{made:,} = {made / max(total, 1):.1%}")
+    print(f"  orders accepted {total:,}; refused by HTTP status: {refused or 'none'}")
+    print(f"  taken at the next candle: {made:,} = {made / max(total, 1):.1%}")
     print(f"  POST latency p50 {_quantile(latencies, 0.5) * 1000:.1f} ms, "
           f"p99 {_quantile(latencies, 0.99) * 1000:.1f} ms, "
           f"max {max(latencies) * 1000:.1f} ms, mean {statistics.fmean(latencies) * 1000:.1f} ms")
