@@ -9,23 +9,23 @@ import httpx
 import trio
 
 from tests.api.conftest import Server
-from tests.api.helpers import all_events, session_body, wait_status
+from tests.api.helpers import all_events, wait_status
 
 BOT = Path(__file__).resolve().parents[2] / "examples" / "bot.py"
 
 
 async def test_bot_trades_a_manual_session_through_the_orders_api(
         server: Server, client: httpx.AsyncClient) -> None:
-    # 60 candles at 600x: 100 ms apart, time enough for the bot to answer each one
-    body = session_body(profileSlug="manual", speed=600, config={})
-    session_id = (await client.post("/api/sim/sessions", json=body)).json()["id"]
+    # the bot creates a manual session over 60 stored candles at 600x (100 ms apart)
     with trio.fail_after(60):
         done = await trio.run_process(
             [sys.executable, str(BOT), "--url", server.url, "--user", "alice",
-             "--session", session_id, "--fast", "3", "--slow", "8"],
+             "--create", "TEST", "1m", "2024-01-01T00:00:00Z", "2024-01-01T01:00:00Z",
+             "--speed", "600", "--fast", "3", "--slow", "8"],
             capture_stdout=True, capture_stderr=True, check=False)
     out = done.stdout.decode()
     assert done.returncode == 0, done.stderr.decode()
+    session_id = out.splitlines()[0].removeprefix("session ")
     await wait_status(client, session_id, "finished")
     events = await all_events(client, session_id)
 

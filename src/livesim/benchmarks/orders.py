@@ -47,6 +47,7 @@ class Bot:
     latencies: list[float] = field(default_factory=list)
     answered: dict[str, int] = field(default_factory=dict)  # clientOrderId -> candle ts
     refused: dict[int, int] = field(default_factory=dict)  # HTTP status -> count
+    refusal: str = ""  # the first refusal's error code and message, to print
 
     async def run(self, base_url: str, candles: int, speed: float,
                   task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED) -> None:
@@ -87,6 +88,9 @@ class Bot:
             self.answered[order_id] = candle_ts
         else:
             self.refused[answer.status_code] = self.refused.get(answer.status_code, 0) + 1
+            if not self.refusal:
+                error = answer.json().get("error", {})
+                self.refusal = f"{error.get('code')}: {error.get('message')}"
 
 
 def _quantile(values: list[float], q: float) -> float:
@@ -150,6 +154,9 @@ async def _bench_in_schema(url: str, schema: str, sessions: int, candles: int,
     print(f"{sessions} manual sessions x {candles} candles of 1m at speed {speed:g} "
           f"({MINUTE_MS / speed:.0f} ms between candles), one bot each")
     print(f"  orders accepted {total:,}; refused by HTTP status: {refused or 'none'}")
+    refusals = sorted({bot.refusal for bot in bots if bot.refusal})
+    for refusal in refusals[:3]:
+        print(f"    e.g. {refusal}")
     print(f"  taken at the next candle: {made:,} = {made / max(total, 1):.1%}")
     print(f"  POST latency p50 {_quantile(latencies, 0.5) * 1000:.1f} ms, "
           f"p99 {_quantile(latencies, 0.99) * 1000:.1f} ms, "
