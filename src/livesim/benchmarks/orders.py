@@ -17,6 +17,7 @@ import argparse
 import gc
 import json
 import os
+import resource
 import statistics
 import subprocess
 import sys
@@ -93,6 +94,12 @@ class Bot:
                 self.refusal = f"{error.get('code')}: {error.get('message')}"
 
 
+def _cpu_s(pid: int) -> float:
+    """User + system CPU seconds of process ``pid`` so far (from /proc)."""
+    fields = open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def _quantile(values: list[float], q: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
@@ -123,6 +130,7 @@ async def _bench_in_schema(url: str, schema: str, sessions: int, candles: int,
                                               env=env, stdout=subprocess.DEVNULL,
                                               stderr=subprocess.DEVNULL)
     base_url = f"http://127.0.0.1:{port}"
+    wall = time.perf_counter()
     try:
         async with httpx.AsyncClient(base_url=base_url, headers={"X-Dev-User": "bench"},
                                      timeout=60) as client:
@@ -142,6 +150,8 @@ async def _bench_in_schema(url: str, schema: str, sessions: int, candles: int,
                 for order_id, candle_ts in bot.answered.items():
                     total += 1
                     made += taken.get(order_id) == candle_ts + MINUTE_MS
+        wall = time.perf_counter() - wall
+        server_cpu = _cpu_s(server.pid)
     finally:
         server.terminate()
         with trio.CancelScope(shield=True):
@@ -161,6 +171,9 @@ async def _bench_in_schema(url: str, schema: str, sessions: int, candles: int,
     print(f"  POST latency p50 {_quantile(latencies, 0.5) * 1000:.1f} ms, "
           f"p99 {_quantile(latencies, 0.99) * 1000:.1f} ms, "
           f"max {max(latencies) * 1000:.1f} ms, mean {statistics.fmean(latencies) * 1000:.1f} ms")
+    own = resource.getrusage(resource.RUSAGE_SELF)
+    print(f"  CPU over {wall:.1f} s: server {server_cpu:.1f} s, bots (this process) "
+          f"{own.ru_utime + own.ru_stime:.1f} s, on {os.cpu_count()} cores")
 
 
 async def _wait_over(client: httpx.AsyncClient, bot: Bot) -> None:
