@@ -6,9 +6,9 @@ candle k+1 (a market order fills at k+1's open), exactly as a strategy's would b
 
 Run it against a manual session (no strategy of its own, so only the bot trades):
 
-    just serve                                   # or ./dev; dev auth: LIVESIM_AUTH=dev
+    ./dev run                          # the demo: dev auth, market DEMO-BTC 1m
     python examples/bot.py --url http://127.0.0.1:8000 --user alice \\
-        --create TEST 1m 2024-01-01T00:00:00Z 2024-01-01T02:00:00Z --speed 600
+        --create DEMO-BTC 1m 2024-01-01T00:00:00Z 2024-01-01T02:00:00Z --speed 600
     python examples/bot.py --url ... --session <id>        # or trade an existing session
 
 Dependencies: the standard library, httpx and httpx-sse (``pip install httpx httpx-sse``).
