@@ -68,3 +68,7 @@ web:
 # Figures of the page during a "max" replay of 100k candles (needs a built page, Chromium).
 bench-desk:
     {{venv}}/python -m tests.browser.bench_desk
+
+# Order round trip: 100 bots trading manual sessions at speed 200 on 1m candles.
+bench-orders sessions="100":
+    {{venv}}/python -m livesim.benchmarks.orders --sessions {{sessions}}

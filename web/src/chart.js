@@ -22,7 +22,8 @@ const UPDATE_LIMIT = 50;
 export const WINDOW_BARS = 2000;
 const REDRAW_MS = 250;
 const COLORS = { up: "#26a69a", down: "#ef5350", equity: "#2962ff", drawdown: "#ef5350",
-  stop: "#ef5350", target: "#26a69a", text: "#d1d4dc", grid: "#2a2e39", bg: "#131722" };
+  stop: "#ef5350", target: "#26a69a", text: "#d1d4dc", grid: "#2a2e39", bg: "#131722",
+  user: "#ffb300" };
 
 /** @param {number} ms */
 const toTime = (ms) => /** @type {import("lightweight-charts").UTCTimestamp} */ (ms / 1000);
@@ -85,13 +86,19 @@ export class ReplayChart {
     this.pendingEquity += 1;
   }
 
-  /** An order_filled event: an arrow at its bar. @param {number} ts @param {any} fill */
-  addFill(ts, fill) {
+  /**
+   * An order_filled event: an arrow at its bar; a person's (or a bot's) fills are squares in
+   * their own colour, so they stand apart from the strategy's and the broker's.
+   * @param {number} ts @param {any} fill @param {string} [source] the order's source
+   */
+  addFill(ts, fill, source = "strategy") {
     const buy = fill.side === "buy";
+    const user = source === "user";
     this.markerList.push({ time: toTime(ts), position: buy ? "belowBar" : "aboveBar",
-      shape: buy ? "arrowUp" : "arrowDown", color: buy ? COLORS.up : COLORS.down,
-      text: `${fill.side} ${fill.qty}` });
-    this.note(ts, `${fill.side} ${fill.qty} @ ${fill.price}`);
+      shape: user ? "square" : buy ? "arrowUp" : "arrowDown",
+      color: user ? COLORS.user : buy ? COLORS.up : COLORS.down,
+      text: `${user ? "you " : ""}${fill.side} ${fill.qty}`, id: `fill-${fill.orderId}` });
+    this.note(ts, `${user ? "your " : ""}${fill.side} ${fill.qty} @ ${fill.price}`);
     this.markersChanged = true;
   }
 
@@ -196,6 +203,23 @@ export class ReplayChart {
     this.tooltip.hidden = false;
   }
 
+  /**
+   * Call `pick(ts, price)` on a click on the candles: the bar's time and the price under
+   * the pointer. @param {(ts: number, price: number) => void} pick
+   */
+  onPick(pick) {
+    this.chart.subscribeClick((param) => {
+      if (param.time === undefined || !param.point) return;
+      const at = this.candles.coordinateToPrice(param.point.y);
+      if (at != null) pick(/** @type {number} */ (param.time) * 1000, Number(at));
+    });
+  }
+
+  /** The y coordinate of `price` on the candles, or null. @param {number} price */
+  yOf(price) {
+    return this.candles.priceToCoordinate(price);
+  }
+
   /** The x coordinate of the bar at `ts` (epoch ms) on the chart, or null when not shown. */
   xOf(/** @type {number} */ ts) {
     return this.chart.timeScale().timeToCoordinate(toTime(ts));
@@ -205,7 +229,11 @@ export class ReplayChart {
   summary() {
     return { bars: this.candles.data().length, markers: this.markers.markers().length,
       equity: this.equity.data().length, levels: this.levels.length,
-      receivedBars: this.bars.length, receivedMarkers: this.markerList.length };
+      receivedBars: this.bars.length, receivedMarkers: this.markerList.length,
+      userFills: this.markerList.filter((m) => m.shape === "square").length,
+      lastTs: this.bars.length ? this.bars[this.bars.length - 1].time * 1000 : null,
+      low: this.bars.length ? Math.min(...this.bars.slice(-WINDOW_BARS).map((b) => b.low))
+        : null };
   }
 
   remove() {

@@ -24,7 +24,8 @@
 export const EVENT_TYPES = [
   "session_started", "candle", "order_submitted", "order_filled", "order_rejected",
   "trade_opened", "trade_closed", "equity", "session_finished", "session_stopped",
-  "session_failed", "account_liquidated",
+  "session_failed", "account_liquidated", "order_cancelled", "order_expired",
+  "cancel_rejected",
 ];
 export const TERMINAL_TYPES = new Set(["session_finished", "session_stopped", "session_failed"]);
 export const TERMINAL_STATUSES = new Set(["stopped", "finished", "failed"]);
@@ -101,6 +102,58 @@ export function createSession(body) {
 export function control(id, action, speed) {
   const body = action === "speed" ? { action, speed } : { action };
   return api(`/api/sim/sessions/${encodeURIComponent(id)}/control`, { method: "POST", body });
+}
+
+/** Advance a paused session by `candles` candles. @param {string} id @param {number} candles */
+export function step(id, candles = 1) {
+  return api(`/api/sim/sessions/${encodeURIComponent(id)}/control`,
+    { method: "POST", body: { action: "step", candles } });
+}
+
+/** Move a session's replay to the candle at `toMs` (epoch ms). @param {string} id @param {number} toMs */
+export function seek(id, toMs) {
+  return api(`/api/sim/sessions/${encodeURIComponent(id)}/control`,
+    { method: "POST", body: { action: "seek", toMs } });
+}
+
+/** Replay speed in candles per second rather than a multiplier. @param {string} id @param {number} barsPerSecond */
+export function setBarsPerSecond(id, barsPerSecond) {
+  return api(`/api/sim/sessions/${encodeURIComponent(id)}/control`,
+    { method: "POST", body: { action: "speed", barsPerSecond } });
+}
+
+/**
+ * @typedef {{clientOrderId: string, side: "buy"|"sell", type: "market"|"limit"|"stop",
+ *   qty?: number, sizeFraction?: number, limitPrice?: number, stopPrice?: number,
+ *   stopLoss?: number, takeProfit?: number, expiresAfterCandles?: number}} OrderRequest
+ */
+
+/**
+ * Place an order; the runner takes it at the next candle boundary. Resolves to
+ * `{status: "pending"}` (or `"recorded"` when the same order was already taken).
+ * @param {string} id @param {OrderRequest} order
+ */
+export function placeOrder(id, order) {
+  return api(`/api/sim/sessions/${encodeURIComponent(id)}/orders`, { method: "POST", body: order });
+}
+
+/** Cancel an open or pending order. @param {string} id @param {string} clientOrderId */
+export function cancelOrder(id, clientOrderId) {
+  return api(`/api/sim/sessions/${encodeURIComponent(id)}/orders/${encodeURIComponent(clientOrderId)}`,
+    { method: "DELETE" });
+}
+
+/** Close the open position at the next candle. @param {string} id */
+export function closePosition(id) {
+  return api(`/api/sim/sessions/${encodeURIComponent(id)}/position/close`, { method: "POST" });
+}
+
+/**
+ * Open orders (from the log) and those not yet taken by the runner.
+ * @param {string} id @returns {Promise<{orders: Record<string, any>[], pending: Record<string, any>[]}>}
+ */
+export function listOrders(id) {
+  return api(`/api/sim/sessions/${encodeURIComponent(id)}/orders`);
 }
 
 /** One session, with `stats` once finished. @param {string} id */

@@ -10,6 +10,7 @@ import {
   TERMINAL_TYPES, api,
 } from "./client.js";
 import { el, num, utc } from "./dom.js";
+import { openTrading } from "./trade.js";
 
 const FEED_ROWS = 40;
 const TRADE_ROWS = 200;
@@ -17,7 +18,10 @@ const STATUS_POLL_MS = 2000;
 const SPEEDS = ["1", "5", "10", "30", "60", "200", "1000", "max"];
 const FEED_TYPES = new Set(["order_submitted", "order_filled", "order_rejected", "trade_opened",
   "trade_closed", "session_started", "session_finished", "session_stopped", "session_failed",
-  "account_liquidated"]);
+  "account_liquidated", "order_cancelled", "order_expired", "cancel_rejected"]);
+// events that change the open orders: the list is re-read (once a frame at most)
+const ORDER_TYPES = new Set(["order_submitted", "order_filled", "order_rejected",
+  "order_cancelled", "order_expired", "account_liquidated", "trade_closed"]);
 const STAT_LABELS = {
   finalEquity: ["Final equity", 2], returnPct: ["Return %", 2],
   buyAndHoldReturnPct: ["Buy & hold %", 2], trades: ["Trades", 0],
@@ -55,11 +59,17 @@ export function openDesk(id) {
     status: "",
     ended: false,
     frame: 0,
+    /** @type {Map<number, any>} orderId -> its order_submitted payload */ orders: new Map(),
+    /** @type {any} */ lastFill: null,
+    ordersChanged: false,
   };
+  const trading = openTrading(id);
+  chart.onPick((ts, at) => trading.pick(ts, at));
   const exposed = probe();
   exposed.seqs = [];
   exposed.chart = () => chart.summary();
   exposed.xOf = (/** @type {number} */ ts) => chart.xOf(ts);
+  exposed.yOf = (/** @type {number} */ at) => chart.yOf(at);
   exposed.frames = 0;
   exposed.streamStates = [];
   exposed.timing = { apply: 0, flush: 0, render: 0, maxFrame: 0 }; // ms spent per part
@@ -116,12 +126,16 @@ export function openDesk(id) {
         chart.addEquity(event.ts, p);
         state.lastEquity = p;
         break;
+      case "order_submitted":
+        state.orders.set(p.orderId, p);
+        break;
       case "order_filled":
-        chart.addFill(event.ts, p);
+        state.lastFill = state.orders.get(p.orderId) || null;
+        chart.addFill(event.ts, p, state.lastFill ? state.lastFill.source : undefined);
         break;
       case "trade_opened":
         state.openTrade = p;
-        chart.showLevels(levels(p, state.started ? state.started.config : {}));
+        chart.showLevels(levels(p, state.started ? state.started.config : {}, state.lastFill));
         break;
       case "trade_closed":
         state.openTrade = null;
@@ -135,6 +149,7 @@ export function openDesk(id) {
       state.feed.push(`${utc(event.ts)} #${event.seq} ${describe(event)}`);
       state.feedChanged = true;
     }
+    if (ORDER_TYPES.has(event.type)) state.ordersChanged = true;
     if (TERMINAL_TYPES.has(event.type)) finish(event);
   }
 
@@ -157,6 +172,10 @@ export function openDesk(id) {
       state.feed = state.feed.slice(-FEED_ROWS);
       $("#feed").replaceChildren(...state.feed.slice().reverse().map((line) => el("li", {}, line)));
       state.feedChanged = false;
+    }
+    if (state.ordersChanged) {
+      state.ordersChanged = false;
+      trading.refresh();
     }
   }
 
@@ -199,6 +218,9 @@ export function openDesk(id) {
     /** @type {HTMLButtonElement} */ ($("#pause")).disabled = !live || status === "paused";
     /** @type {HTMLButtonElement} */ ($("#stop")).disabled = !live;
     /** @type {HTMLSelectElement} */ ($("#speed")).disabled = !live;
+    for (const button of document.querySelectorAll("#trading button")) {
+      /** @type {HTMLButtonElement} */ (button).disabled = !live; // nothing to trade once over
+    }
   }
 
   async function poll() {
@@ -252,6 +274,7 @@ export function openDesk(id) {
     close() {
       clearInterval(timer);
       stream.close();
+      trading.close();
       if (state.frame) cancelAnimationFrame(state.frame);
       for (const [node, type, fn] of handlers) node.removeEventListener(type, fn);
       chart.remove();
@@ -262,8 +285,14 @@ export function openDesk(id) {
 /** A price for a person: at most 6 decimals, no trailing zeros. */
 const price = (/** @type {number} */ value) => String(Number(value.toFixed(6)));
 
-/** Stop-loss / take-profit prices of an open trade from the session's config. */
-function levels(/** @type {any} */ trade, /** @type {any} */ config) {
+/**
+ * Stop-loss / take-profit prices of an open trade: those of the order that opened it (an
+ * outside order's stopLoss / takeProfit), else from the session's config percentages.
+ */
+function levels(/** @type {any} */ trade, /** @type {any} */ config, /** @type {any} */ order) {
+  if (order && (order.stopLoss != null || order.takeProfit != null)) {
+    return { stop: order.stopLoss ?? null, target: order.takeProfit ?? null };
+  }
   const sign = trade.side === "long" ? 1 : -1;
   const at = (/** @type {number | null} */ pct, /** @type {number} */ direction) => (
     pct == null ? null : trade.entryPrice * (1 + (direction * sign * pct) / 100));
@@ -273,7 +302,15 @@ function levels(/** @type {any} */ trade, /** @type {any} */ config) {
 function describe(/** @type {any} */ event) {
   const p = event.payload;
   switch (event.type) {
-    case "order_submitted": return `order ${p.orderId} ${p.side} ${p.qty} (${p.reason})`;
+    case "order_submitted": return `order ${p.orderId} ${p.source === "user" ? "(you) " : ""}`
+      + `${p.type || "market"} ${p.side} ${p.qty}${p.clientOrderId ? ` ${p.clientOrderId}` : ""}`
+      + `${p.reason ? ` (${p.reason})` : ""}`;
+    case "order_cancelled": return `cancelled ${p.orderId}`;
+    case "order_expired": return `expired ${p.orderId}`;
+    case "cancel_rejected": return `cancel refused ${p.clientOrderId || p.orderId || ""}: `
+      + `${p.reason || ""}`;
+    case "account_liquidated": return `account liquidated${p.equity != null ? `, equity `
+      + `${num(p.equity)}` : ""}`;
     case "order_filled": return `filled ${p.orderId} ${p.side} ${p.qty} @ ${p.price}`;
     case "order_rejected": return `rejected ${p.orderId}: ${p.reason}`;
     case "trade_opened": return `opened #${p.tradeId} ${p.side} ${p.qty} @ ${p.entryPrice}`;
