@@ -239,7 +239,7 @@ async def test_errors_are_shown_next_to_their_fields(server: Server) -> None:
     by_field = {field: (message, name) for field, message, name in outcome["shown"]}
     assert by_field["speed"][1] == "speed"
     assert by_field["speed"][0]
-    assert outcome["config_only"][0][0] == "fast"
+    assert outcome["config_only"][0][0] == "config.fast"
     assert outcome["config_only"][0][2] == "config.fast"  # next to the fast input
     assert ">= 1" in outcome["config_only"][0][1]
     lines = outcome["import_lines"]

@@ -41,6 +41,8 @@ export class ApiError extends Error {
     this.status = status;
     this.code = body.code || "http_error";
     this.details = body.details;
+    /** The whole error object: data to act on sits beside code and message (gaps, errors). */
+    this.body = body;
   }
 
   /** The `details: [{field, message}]` of a validation error, else []. @returns {FieldProblem[]} */

@@ -192,18 +192,17 @@ async function submitCreate(/** @type {HTMLFormElement} */ form) {
 
 function showCreateError(/** @type {HTMLFormElement} */ form, /** @type {ApiError} */ error) {
   let problems = error.fieldProblems();
-  // invalid_config names config keys; unknown_profile gives one {field, valid}
-  const prefix = error.code === "invalid_config" ? "config." : "";
+  // every field is a full path (config keys as config.fast); unknown_profile gives one
   if (!problems.length && error.details && error.details.field) {
     problems = [{ field: error.details.field, message: error.message }];
   }
   let message = error.message;
-  if (error.code === "candle_gaps" && error.details && error.details.gaps) {
-    message += ": " + error.details.gaps.slice(0, 5).map((/** @type {any} */ g) =>
+  if (error.code === "candle_gaps" && Array.isArray(error.body.gaps)) {
+    message += ": " + error.body.gaps.slice(0, 5).map((/** @type {any} */ g) =>
       `${utc(g.fromMs)} → ${utc(g.toMs)} (${g.missing} missing)`).join(", ")
       + " · choose “skip gaps” to replay across them";
   }
-  showErrors(form, problems, message, prefix);
+  showErrors(form, problems, message);
 }
 
 async function submitImport(/** @type {HTMLFormElement} */ form) {
@@ -229,9 +228,9 @@ async function submitImport(/** @type {HTMLFormElement} */ form) {
     await loadForm(); // the new market appears in the picker
   } catch (error) {
     if (!(error instanceof ApiError)) throw error;
-    const lines = error.details && Array.isArray(error.details.errors) ? error.details.errors
-      : error.details && error.details.line ? [{ line: error.details.line, message: error.message }]
-        : [];
+    // the importer's line-numbered problems sit beside details: error.errors
+    const lines = Array.isArray(error.body.errors) ? error.body.errors
+      : error.body.line ? [{ line: error.body.line, message: error.message }] : [];
     showErrors(form, error.fieldProblems(), error.message);
     list.replaceChildren(...lines.map((/** @type {any} */ e) => el("li", {},
       el("span", { className: "line" }, `line ${e.line}`), ` ${e.message}`)));

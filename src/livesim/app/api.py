@@ -130,20 +130,26 @@ class _Config(AnyObject):
     :func:`livesim.sim.profiles.resolve_config`'s rule, a 400 ``invalid_config``."""
 
     def check(self, value: Any, settings: Settings) -> str | None:
+        problems = self.key_problems(value, settings)
+        return "; ".join(f"{key}: {message}" if key else message
+                         for key, message in problems) or None
+
+    def key_problems(self, value: Any, settings: Settings) -> list[tuple[str, str]]:
+        """Each problem with the key it is about ("" for the object as a whole)."""
         message = super().check(value, settings)
         if message is not None:
-            return message
+            return [("", message)]
         specs = _key_specs()
         problems = []
         for key in sorted(value):
             spec = specs.get(key)
             if spec is None:
-                problems.append(f"{key}: unknown key")
+                problems.append((key, "unknown key"))
                 continue
             _, problem = spec.check(value[key])
             if problem is not None:
-                problems.append(f"{key}: {problem}")
-        return "; ".join(problems) or None
+                problems.append((key, problem))
+        return problems
 
     def schema(self, settings: Settings) -> dict[str, Any]:
         return {**super().schema(settings), **_config_schema()}

@@ -82,6 +82,13 @@ class Body:
                 if spec.required and name not in paired:
                     problems.add(name, "required")
                 continue
+            # an object rule may name the key at fault (config.fast), so a form can show
+            # the problem next to that key's own input
+            per_key = getattr(spec.rule, "key_problems", None)
+            if per_key is not None:
+                for key, message in per_key(body[name], settings):
+                    problems.add(f"{name}.{key}" if key else name, message)
+                continue
             message = spec.rule.check(body[name], settings)
             if message is not None:
                 problems.add(name, message)

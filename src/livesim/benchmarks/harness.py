@@ -170,7 +170,7 @@ async def server_process(schema_url: str, *, prefix: Sequence[str] = (),
     server = ServerProcess(schema_url, port, process)
     try:
         async with server.client() as client:
-            await _wait_ready(client)
+            await wait_ready(client)
         yield server
     finally:
         process.terminate()
@@ -178,7 +178,7 @@ async def server_process(schema_url: str, *, prefix: Sequence[str] = (),
             await process.wait()
 
 
-async def _wait_ready(client: httpx.AsyncClient) -> None:
+async def wait_ready(client: httpx.AsyncClient) -> None:
     with trio.fail_after(60):
         while True:
             try:

@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 import httpx
 import trio
 
-from livesim.benchmarks.pipeline import _free_port, _wait_ready
+from livesim.benchmarks.harness import free_port, wait_ready
 from livesim.config import Settings
 from livesim.db.bridge import open_database
 from livesim.db.migrate import migrate
@@ -123,7 +123,7 @@ async def _bench_in_schema(url: str, schema: str, sessions: int, candles: int,
         await migrate(db)
         await upsert_candles(db, "BENCH", "1m", generate_candles(
             "1m", START_MS, START_MS + candles * MINUTE_MS, seed=5))
-    port = _free_port()
+    port = free_port()
     env = {**os.environ, "DATABASE_URL": schema_url, "LIVESIM_PORT": str(port),
            "LIVESIM_AUTH": "dev"}
     server = await trio.lowlevel.open_process([sys.executable, "-m", "livesim", "serve"],
@@ -134,7 +134,7 @@ async def _bench_in_schema(url: str, schema: str, sessions: int, candles: int,
     try:
         async with httpx.AsyncClient(base_url=base_url, headers={"X-Dev-User": "bench"},
                                      timeout=60) as client:
-            await _wait_ready(client)
+            await wait_ready(client)
             bots = [Bot(f"bot{i}") for i in range(sessions)]
             async with trio.open_nursery() as nursery:
                 for bot in bots:
