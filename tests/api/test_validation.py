@@ -216,9 +216,15 @@ EVENT_PARAMS = {"fromSeq": Param(Integer(1, 2**62), 1), "limit": Param(Integer(1
                 "order": Param(OneOf(("asc", "desc")), "asc")}
 
 
-def test_parse_query_defaults_when_absent_or_empty() -> None:
-    assert parse_query(MultiDict({"limit": ""}), EVENT_PARAMS, SETTINGS) == {
+def test_parse_query_defaults_when_absent() -> None:
+    assert parse_query(MultiDict({}), EVENT_PARAMS, SETTINGS) == {
         "fromSeq": 1, "limit": 500, "order": "asc"}
+
+
+def test_parse_query_empty_value_is_checked_like_any_other() -> None:
+    with pytest.raises(InvalidInput) as raised:
+        parse_query(MultiDict({"limit": ""}), EVENT_PARAMS, SETTINGS)
+    assert [d["field"] for d in details(raised)] == ["limit"]
 
 
 def test_parse_query_parses_given_values() -> None:

@@ -3,7 +3,8 @@ and headers, each reporting *all* its problems at once as ``details: [{field, me
 so a client fixes its request in one round trip.
 
 Unknown body fields and query parameters are errors, not silently ignored typos; a
-repeated query parameter is an error; an empty query value or header counts as absent.
+repeated query parameter is an error; an empty value is checked like any other (so
+``?format=`` is a 400, as the document says).
 """
 
 from __future__ import annotations
@@ -149,7 +150,7 @@ def parse_query(args: QueryArgs, params: Mapping[str, Param], settings: Settings
                 code: str = "invalid_query", ignore: Iterable[str] = ()) -> dict[str, Any]:
     """Every declared parameter parsed (or its default), else one 400 listing each problem.
 
-    Unknown and repeated parameters are problems too; an empty value counts as absent.
+    Unknown and repeated parameters are problems too; an empty value is a value.
     ``ignore`` names parameters another layer reads (the stream's ``ticket``).
     """
     problems = Problems()
@@ -161,8 +162,8 @@ def parse_query(args: QueryArgs, params: Mapping[str, Param], settings: Settings
         if len(given) > 1:
             problems.add(name, "given more than once")
             continue
-        raw = given[0] if given else ""
-        if raw == "":
+        raw = given[0] if given else None
+        if raw is None:  # an empty value is a value: the document does not allow it
             if param.required:
                 problems.add(name, "required")
             values[name] = param.default

@@ -112,7 +112,7 @@ class Operation:
         """A declared header's value (its default when absent), or 400 naming it."""
         param = self.headers[name]
         raw = request.headers.get(name)
-        if raw is None or raw == "":
+        if raw is None:
             return param.default
         try:
             return param.parse(raw, settings)
