@@ -8,7 +8,7 @@ import logging
 import os
 import signal
 import sys
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from contextlib import ExitStack, contextmanager
 from functools import partial
 
@@ -72,16 +72,17 @@ async def seed_demo(url: str) -> dict[str, object]:
                                 DEMO_SEED)
 
 
-async def _until_signal_or(failed: trio.Event) -> None:
-    """Return on SIGINT/SIGTERM/SIGHUP (the terminal closed), or when the background
-    services have died."""
+# SIGHUP: the terminal closed (a tmux pane, an ssh session); stop as cleanly.
+SHUTDOWN_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
+
+
+async def _until_signal_or(signals: AsyncIterator[int], failed: trio.Event) -> None:
+    """Return on a shutdown signal, or when the background services have died."""
     async with trio.open_nursery() as nursery:
         async def on_signal() -> None:
-            with trio.open_signal_receiver(signal.SIGINT, signal.SIGTERM,
-                                           signal.SIGHUP) as signals:
-                async for _ in signals:
-                    LOGGER.info("shutting down")
-                    nursery.cancel_scope.cancel()
+            async for _ in signals:
+                LOGGER.info("shutting down")
+                nursery.cancel_scope.cancel()
 
         async def on_failure() -> None:
             await failed.wait()
@@ -110,9 +111,12 @@ async def serve(settings: Settings, url: str, *, demo: bool = False,
     # a Logger (not "-"): hypercorn adds no handler of its own, so "Running on" is
     # logged once, through the process's logging set-up
     config.errorlog = logging.getLogger("hypercorn.error")
-    await hypercorn.trio.serve(app, config,
-                               shutdown_trigger=partial(_until_signal_or, health.failed),
-                               task_status=task_status)
+    # The receiver is open before anything is served, so a Ctrl-C at any moment after
+    # (even while the banner prints) is a clean shutdown, never a KeyboardInterrupt.
+    with trio.open_signal_receiver(*SHUTDOWN_SIGNALS) as signals:
+        await hypercorn.trio.serve(
+            app, config, shutdown_trigger=partial(_until_signal_or, signals, health.failed),
+            task_status=task_status)
     if health.failed.is_set():
         raise ServicesDied("the background services died") from health.error
 
