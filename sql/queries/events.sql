@@ -11,7 +11,7 @@ WITH owned AS (
     INSERT INTO sim_events (session_id, seq, ts, type, payload)
     SELECT o.id, e.seq, e.ts, e.type, e.payload
     FROM owned o,
-         unnest(:seqs::bigint[], :tss::bigint[], :types::text[], :payloads::jsonb[])
+         unnest(:seqs::bigint[], :tss::bigint[], :types::text[], :payloads::text[])
          AS e(seq, ts, type, payload)
     ON CONFLICT (session_id, seq) DO NOTHING
     RETURNING seq
@@ -32,7 +32,7 @@ WITH owned AS (
     INSERT INTO sim_events (session_id, seq, ts, type, payload)
     SELECT o.id, e.seq, e.ts, e.type, e.payload
     FROM owned o,
-         unnest(:seqs::bigint[], :tss::bigint[], :types::text[], :payloads::jsonb[])
+         unnest(:seqs::bigint[], :tss::bigint[], :types::text[], :payloads::text[])
          AS e(seq, ts, type, payload)
     ON CONFLICT (session_id, seq) DO NOTHING
     RETURNING seq
@@ -49,7 +49,7 @@ SELECT (SELECT count(*) FROM owned) AS owned,
 
 -- name: select-events
 -- A page of the log from a sequence number on, in order.
-SELECT seq, ts, type, payload::text AS payload
+SELECT seq, ts, type, payload, reencode
 FROM sim_events
 WHERE session_id = :session_id AND seq >= :from_seq
 ORDER BY seq

@@ -37,7 +37,7 @@ ORDER BY id;
 
 -- name: order-events
 -- The events that tell which orders are open, in log order.
-SELECT seq, ts, type, payload::text AS payload FROM sim_events
+SELECT seq, ts, type, payload, reencode FROM sim_events
 WHERE session_id = :session_id
   AND type = ANY(:types::text[])
 ORDER BY seq;

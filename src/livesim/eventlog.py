@@ -7,8 +7,8 @@ JSON, so the bytes sent to a client never depend on who encoded them.
 Cost matters here: every event of every session passes through this module once
 when it is made and once per SSE frame, and backlog readers rebuild records from
 rows.  Hence a tuple-based record (cheaper to make than a frozen dataclass), frames
-rendered in one f-string, and a cache of canonical payloads by their jsonb text
-(see :func:`canonical_payload`).  Figures: ``just bench`` and the report of issue 11.
+rendered in one f-string, and payloads stored as the canonical text itself, so a
+row becomes a record without decoding anything.  Figures: ``just bench``.
 """
 
 from __future__ import annotations
@@ -18,10 +18,6 @@ from collections.abc import Mapping
 from typing import Any, NamedTuple
 
 from livesim.sim.events import TERMINAL_TYPES, Event, canonical_json
-
-# How many jsonb texts -> canonical payloads each cache generation holds (two are
-# kept, so up to twice this; ~0.5 KiB an entry).
-PAYLOAD_CACHE_GENERATION = 20_000
 
 
 class LogRecord(NamedTuple):
@@ -66,51 +62,17 @@ def _quoted(type_: str) -> str:
 
 def record_from_event(seq: int, event: Event) -> LogRecord:
     """Number and encode a sim event."""
-    return LogRecord(seq, event.ts, event.type, canonical_json(event.payload()))
-
-
-class _PayloadCache:
-    """jsonb text -> canonical JSON, in two generations (a cheap approximate LRU).
-
-    Correct whatever it holds: the value is a pure function of the key.  It pays
-    when several streams read the same rows (reconnects, subscribers in a process
-    that does not run the session and so reads every event from the database).
-    """
-
-    def __init__(self, generation: int) -> None:
-        self._generation = generation
-        self._young: dict[str, str] = {}
-        self._old: dict[str, str] = {}
-
-    def canonical(self, jsonb_text: str) -> str:
-        found = self._young.get(jsonb_text)
-        if found is not None:
-            return found
-        found = self._old.get(jsonb_text)
-        if found is None:
-            found = canonical_json(json.loads(jsonb_text))
-        if len(self._young) >= self._generation:
-            self._old, self._young = self._young, {}
-        self._young[jsonb_text] = found
-        return found
-
-    def clear(self) -> None:
-        self._young.clear()
-        self._old.clear()
-
-
-_PAYLOADS = _PayloadCache(PAYLOAD_CACHE_GENERATION)
-
-
-def canonical_payload(jsonb_text: str) -> str:
-    """A payload read back as jsonb text, in canonical form.
-
-    jsonb reorders keys and respaces, so the payload is re-encoded canonically:
-    the stream's bytes are the same whether an event came live or from the backlog.
-    """
-    return _PAYLOADS.canonical(jsonb_text)
+    return LogRecord(seq, event.ts, event.type, event.payload_json())
 
 
 def record_from_row(row: Mapping[str, Any]) -> LogRecord:
-    """Rebuild a record from a ``sim_events`` row (payload as jsonb text)."""
-    return LogRecord(row["seq"], row["ts"], row["type"], canonical_payload(row["payload"]))
+    """Rebuild a record from a ``sim_events`` row: its payload is the canonical text.
+
+    Rows written before migration 0008 hold jsonb's form (keys reordered, spaces
+    added) and are marked ``reencode``: they are re-encoded, so the stream's bytes are
+    the same whether an event came live or from the backlog.
+    """
+    payload = row["payload"]
+    if row["reencode"]:
+        payload = canonical_json(json.loads(payload))
+    return LogRecord(row["seq"], row["ts"], row["type"], payload)

@@ -46,7 +46,7 @@ async def test_log_replaying_a_write_changes_nothing(client: httpx.AsyncClient,
     await wait_status(client, session_id, "finished")
     before = await all_events(client, session_id)
     rows = await server.db.fetch_sql(
-        "SELECT seq, ts, type, payload::text AS payload FROM sim_events "
+        "SELECT seq, ts, type, payload, reencode FROM sim_events "
         "WHERE session_id = $1 ORDER BY seq", session_id)
     owner = await server.db.fetch_sql("SELECT owner, epoch FROM sim_sessions WHERE id = $1",
                                       session_id)

@@ -87,7 +87,7 @@ async def test_create_invalid_field_is_400_and_writes_nothing(
     assert error["code"] in ("invalid_session", "invalid_range", "invalid_config")
     assert field in response.text
     assert await server.db.fetch_sql("SELECT id FROM sim_sessions") == []
-    assert await server.db.fetch_sql("SELECT id FROM sim_events") == []
+    assert await server.db.fetch_sql("SELECT seq FROM sim_events") == []
 
 
 async def test_create_missing_field_and_bad_json_are_400(client: httpx.AsyncClient) -> None:

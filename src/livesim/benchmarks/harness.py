@@ -121,7 +121,7 @@ async def write_ceiling(db: Database, like_session: str, records: Sequence[LogRe
 
 async def read_log(db: Database, session_id: str) -> list[LogRecord]:
     rows = await db.fetch_sql(
-        "SELECT seq, ts, type, payload::text AS payload FROM sim_events "
+        "SELECT seq, ts, type, payload, reencode FROM sim_events "
         "WHERE session_id = $1 ORDER BY seq", session_id)
     return [record_from_row(row) for row in rows]
 

@@ -43,6 +43,20 @@ def canonical_json(value: Any) -> str:
     return "".join(_C_ENCODE(value, 0))
 
 
+# The hot events' payloads (a candle and an equity snapshot per candle) are written
+# with f-strings, 3-4x cheaper than the encoder.  The bytes are the same: JSON writes
+# an exact int or float as its repr, and keys appear here in sorted order.  Anything
+# else (a bool, a numpy scalar) takes the encoder; so does a NaN or an infinity, so
+# that it is refused exactly as the encoder refuses it.
+_PLAIN = frozenset({float, int})
+
+
+def _checked(text: str, event: Event) -> str:
+    if "nan" in text or "inf" in text:  # no key holds either
+        return canonical_json(event.payload())
+    return text
+
+
 def log_digest(rows: Iterable[tuple[int, int, str, Mapping[str, Any]]]) -> str:
     """SHA-256 over ``(seq, ts, type, payload)`` rows in canonical form."""
     digest = hashlib.sha256()
@@ -63,6 +77,10 @@ class Event(ABC):
     @abstractmethod
     def payload(self) -> Payload:
         """The event's wire payload: camelCase keys, JSON-ready values."""
+
+    def payload_json(self) -> str:
+        """The payload as canonical JSON (what the log stores and clients receive)."""
+        return canonical_json(self.payload())
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,6 +104,17 @@ class CandleClosed(Event):
     def payload(self) -> Payload:
         assert self.candle is not None
         return self.candle.to_payload()
+
+    def payload_json(self) -> str:
+        # One of the two events of every candle: written out rather than encoded.
+        c = self.candle
+        assert c is not None
+        o, h, lo, cl, v = c.open, c.high, c.low, c.close, c.volume
+        if not (type(o) in _PLAIN and type(h) in _PLAIN and type(lo) in _PLAIN
+                and type(cl) in _PLAIN and type(v) in _PLAIN and type(c.ts) is int):
+            return canonical_json(self.payload())
+        return _checked(f'{{"close":{cl!r},"high":{h!r},"low":{lo!r},"open":{o!r},'
+                        f'"ts":{c.ts!r},"volume":{v!r}}}', self)
 
 
 @dataclass(frozen=True, slots=True)
@@ -262,6 +291,16 @@ class EquitySnapshot(Event):
         return {"equity": self.equity, "cash": self.cash, "positionQty": self.position_qty,
                 "unrealizedPnl": self.unrealized_pnl, "realizedPnl": self.realized_pnl,
                 "drawdownPct": self.drawdown_pct}
+
+    def payload_json(self) -> str:
+        # The other event of every candle (see CandleClosed.payload_json).
+        e, c, q = self.equity, self.cash, self.position_qty
+        u, r, d = self.unrealized_pnl, self.realized_pnl, self.drawdown_pct
+        if not (type(e) in _PLAIN and type(c) in _PLAIN and type(q) in _PLAIN
+                and type(u) in _PLAIN and type(r) in _PLAIN and type(d) in _PLAIN):
+            return canonical_json(self.payload())
+        return _checked(f'{{"cash":{c!r},"drawdownPct":{d!r},"equity":{e!r},'
+                        f'"positionQty":{q!r},"realizedPnl":{r!r},"unrealizedPnl":{u!r}}}', self)
 
 
 @dataclass(frozen=True, slots=True)

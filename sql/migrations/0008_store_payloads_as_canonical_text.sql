@@ -1,0 +1,16 @@
+-- The log keeps each payload as the runner encoded it (canonical JSON text), not as
+-- jsonb: nothing queries inside a payload, jsonb parsed every row on insert, and every
+-- backlog read had to re-encode it (jsonb reorders keys and respaces).  The stored
+-- text is now the bytes a client receives.
+--
+-- Rows written before this migration hold jsonb's form of their payload: `reencode`
+-- marks them (true for every existing row, false by default from here on) and
+-- readers re-encode those, as they did every row before.
+ALTER TABLE sim_events ADD COLUMN reencode boolean NOT NULL DEFAULT true;
+ALTER TABLE sim_events ALTER COLUMN reencode SET DEFAULT false;
+ALTER TABLE sim_events ALTER COLUMN payload TYPE text USING payload::text;
+
+-- Nothing reads the surrogate id or looks events up by ts; each cost a sequence call
+-- and an index entry per event.  UNIQUE (session_id, seq) stays: it is the log's key.
+ALTER TABLE sim_events DROP COLUMN id;
+DROP INDEX sim_events_session_ts_idx;
