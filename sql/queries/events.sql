@@ -11,7 +11,7 @@ WITH owned AS (
     INSERT INTO sim_events (session_id, seq, ts, type, payload)
     SELECT o.id, e.seq, e.ts, e.type, e.payload
     FROM owned o,
-         unnest(:seqs::bigint[], :tss::bigint[], :types::text[], :payloads::text[])
+         unnest(:seqs::bigint[], :tss::bigint[], :types::text[], :payloads::json[])
          AS e(seq, ts, type, payload)
     ON CONFLICT (session_id, seq) DO NOTHING
     RETURNING seq
@@ -32,7 +32,7 @@ WITH owned AS (
     INSERT INTO sim_events (session_id, seq, ts, type, payload)
     SELECT o.id, e.seq, e.ts, e.type, e.payload
     FROM owned o,
-         unnest(:seqs::bigint[], :tss::bigint[], :types::text[], :payloads::text[])
+         unnest(:seqs::bigint[], :tss::bigint[], :types::text[], :payloads::json[])
          AS e(seq, ts, type, payload)
     ON CONFLICT (session_id, seq) DO NOTHING
     RETURNING seq

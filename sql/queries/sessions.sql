@@ -14,7 +14,7 @@ WITH session AS (
     RETURNING *
 ), first_event AS (
     INSERT INTO sim_events (session_id, seq, ts, type, payload)
-    SELECT id, 1, :event_ts, :event_type, :event_payload FROM session
+    SELECT id, 1, :event_ts, :event_type, :event_payload::json FROM session
 )
 SELECT session.*, 1::bigint AS last_seq, :event_ts::bigint AS last_ts FROM session;
 
