@@ -21,6 +21,33 @@ SELECT (SELECT count(*) FROM owned) AS owned,
        (SELECT pg_notify('livesim_events', :session_id::text || ':' || (:last_seq::bigint)::text)
         FROM owned) AS notified;
 
+-- name: append-event-groups
+-- Many sessions' batches at once (group commit, see runner/group_commit.py), each
+-- fenced as append-events fences one: only the batches of sessions still live and
+-- owned by their (owner, epoch) are inserted, their session rows locked (in id order,
+-- so two groups never deadlock).  Returns one row per session written, after its
+-- NOTIFY; a session missing from the answer was not ours any more.
+WITH batch AS (
+    SELECT * FROM unnest(:session_ids::uuid[], :owners::uuid[], :epochs::bigint[],
+                         :last_seqs::bigint[]) AS b(session_id, owner, epoch, last_seq)
+), owned AS (
+    SELECT s.id, b.last_seq
+    FROM sim_sessions s JOIN batch b ON s.id = b.session_id
+    WHERE s.owner = b.owner AND s.epoch = b.epoch AND s.status = ANY(:live::text[])
+    ORDER BY s.id
+    FOR UPDATE OF s
+), inserted AS (
+    INSERT INTO sim_events (session_id, seq, ts, type, payload)
+    SELECT e.session_id, e.seq, e.ts, e.type, e.payload
+    FROM unnest(:event_sessions::uuid[], :seqs::bigint[], :tss::bigint[], :types::text[],
+                :payloads::json[]) AS e(session_id, seq, ts, type, payload)
+    WHERE e.session_id IN (SELECT id FROM owned)
+    ON CONFLICT (session_id, seq) DO NOTHING
+)
+SELECT o.id AS session_id,
+       pg_notify('livesim_events', o.id::text || ':' || o.last_seq::text) AS notified
+FROM owned o;
+
 -- name: append-terminal-events^
 -- The last batch of a log, ending with its terminal event, and the session's terminal
 -- status, in one fenced statement: a terminal status never exists without its event.

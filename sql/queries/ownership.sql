@@ -35,5 +35,8 @@ WHERE s.id = :id AND s.status = ANY(:live::text[])
 RETURNING s.*;
 
 -- name: get-sessions
--- The rows of the sessions this process runs: their controls and their ownership.
-SELECT * FROM sim_sessions WHERE id = ANY(:ids::uuid[]);
+-- The rows of the sessions this process runs: their controls, their ownership, and
+-- whether outside inputs wait to be taken (sim_inputs_pending_idx).
+SELECT s.*, EXISTS (SELECT 1 FROM sim_inputs i
+                    WHERE i.session_id = s.id AND i.candle_index IS NULL) AS pending_inputs
+FROM sim_sessions s WHERE s.id = ANY(:ids::uuid[]);

@@ -84,7 +84,7 @@ async def record_input(db: Database, supervisor: Supervisor, session: Mapping[st
                            details=[{"field": "clientOrderId",
                                      "message": "already used with another body"}])
         return Recorded(existing, new=False)
-    await supervisor.control(session)  # the runner takes pending inputs at its next candle
+    await supervisor.control(session, inputs_pending=True)  # taken at the next candle
     return Recorded(row, new=True)
 
 

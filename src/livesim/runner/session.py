@@ -177,6 +177,8 @@ class SessionRunner:
 
     def set_speed(self, speed: Speed) -> None:
         """Change the pace from the next release on; the log is unaffected."""
+        if speed == self._speed:
+            return
         self._speed = speed
         if self._pacer is not None:
             self._pacer.set_speed(speed, trio.current_time())

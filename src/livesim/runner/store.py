@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 import trio
 
@@ -18,6 +18,9 @@ from livesim.db.bridge import Database
 from livesim.errors import Unavailable
 from livesim.eventlog import LogRecord
 from livesim.status import LIVE, LIVE_VALUES, SessionStatus
+
+if TYPE_CHECKING:
+    from livesim.runner.group_commit import GroupCommit
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,11 +70,24 @@ def batch_params(session_id: str, lease: Lease, records: Sequence[LogRecord]
             "payloads": [r.payload_json for r in records], "last_seq": records[-1].seq}
 
 
-class PgEventStore:
-    """The log in ``sim_events``; writes are shielded so no candle is half-written."""
+async def append_alone(db: Database, session_id: str, lease: Lease,
+                       records: Sequence[LogRecord]) -> None:
+    """One batch in a fenced statement of its own."""
+    row = await db.run("append-events", **batch_params(session_id, lease, records))
+    if not row["owned"]:
+        raise LostOwnership(session_id)
 
-    def __init__(self, db: Database) -> None:
+
+class PgEventStore:
+    """The log in ``sim_events``; writes are shielded so no candle is half-written.
+
+    With a ``group``, batches are written with other runners' (group commit, see
+    :mod:`livesim.runner.group_commit`); without, each in a statement of its own.
+    """
+
+    def __init__(self, db: Database, group: GroupCommit | None = None) -> None:
         self._db = db
+        self._group = group
 
     async def last_seq(self, session_id: str) -> int:
         value: int = await self._db.run("last-seq", session_id=session_id)
@@ -92,9 +108,10 @@ class PgEventStore:
     async def append(self, session_id: str, lease: Lease,
                      records: Sequence[LogRecord]) -> None:
         with trio.CancelScope(shield=True):
-            row = await self._db.run("append-events", **batch_params(session_id, lease, records))
-        if not row["owned"]:
-            raise LostOwnership(session_id)
+            if self._group is not None:
+                await self._group.append(session_id, lease, records)
+            else:
+                await append_alone(self._db, session_id, lease, records)
 
     async def append_terminal(self, session_id: str, lease: Lease,
                               records: Sequence[LogRecord], status: SessionStatus,

@@ -41,6 +41,7 @@ from livesim.bus.fanout import Fanout
 from livesim.db.bridge import Database
 from livesim.errors import Unavailable
 from livesim.market.store import CandleSet, load_candles
+from livesim.runner.group_commit import GroupCommit
 from livesim.runner.pacing import speed_from_text
 from livesim.runner.session import SessionPlan, SessionRunner
 from livesim.runner.store import Lease, PgEventStore
@@ -79,7 +80,8 @@ class Supervisor:
         self._claimed: set[str] = set()
         self._scan_interval_s = scan_interval_s
         self._lease_ttl_s = lease_ttl_s
-        self._store = PgEventStore(db)
+        self._group = GroupCommit(db)
+        self._store = PgEventStore(db, self._group)
         self._nursery: trio.Nursery | None = None
 
     async def run(self, *, task_status: trio.TaskStatus[Supervisor] = trio.TASK_STATUS_IGNORED
@@ -89,6 +91,7 @@ class Supervisor:
         try:
             async with trio.open_nursery() as nursery:
                 self._nursery = nursery
+                await nursery.start(self._group.run)
                 nursery.start_soon(self._renew_forever)
                 await nursery.start(self._listen_forever, "livesim_control",
                                     self._on_control, self._resync_controls)
@@ -171,8 +174,13 @@ class Supervisor:
 
     # -- controls and reconciliation --
 
-    def apply_control(self, row: Mapping[str, Any]) -> bool:
-        """Bring a local runner in line with its row; abandon it if it lost the session."""
+    def apply_control(self, row: Mapping[str, Any], *, inputs_pending: bool = False) -> bool:
+        """Bring a local runner in line with its row; abandon it if it lost the session.
+
+        Only what differs from the runner's state reaches it: the reconcile applies
+        every local row every few seconds, and a thousand runners woken (or sent to
+        claim inputs) at once stalled them all by half a second.
+        """
         runner = self.runners.get(str(row["id"]))
         if runner is None:
             return False
@@ -183,7 +191,8 @@ class Supervisor:
             return True
         runner.set_speed(speed_from_text(row["speed"]))
         runner.add_steps(row["step_count"])
-        runner.inputs_arrived()
+        if inputs_pending:
+            runner.inputs_arrived()
         runner.seek(row["seek_to_ms"])
         if row["stop_requested"]:
             runner.stop()
@@ -193,9 +202,9 @@ class Supervisor:
             runner.resume()
         return True
 
-    async def control(self, row: Mapping[str, Any]) -> None:
+    async def control(self, row: Mapping[str, Any], *, inputs_pending: bool = False) -> None:
         """Deliver a control: to the local runner, else to whichever process owns it."""
-        if not self.apply_control(row):
+        if not self.apply_control(row, inputs_pending=inputs_pending):
             await self.db.run("notify-control", session_id=str(row["id"]))
 
     async def reconcile(self, session_ids: list[str] | None = None) -> None:
@@ -212,7 +221,7 @@ class Supervisor:
             if row is None:  # deleted under us
                 runner.abandon()
             else:
-                self.apply_control(row)
+                self.apply_control(row, inputs_pending=row["pending_inputs"])
 
     # -- the loops --
 
