@@ -141,6 +141,9 @@ class Fanout:
                 if not subscribers:
                     del self._subscribers[session_id]
 
+    def has_subscribers(self, session_id: str) -> bool:
+        return session_id in self._subscribers
+
     def publish(self, session_id: str, records: tuple[LogRecord, ...]) -> None:
         """Offer committed ``records`` to every live subscriber of the session."""
         subscriptions = tuple(self._subscribers.get(session_id, ()))

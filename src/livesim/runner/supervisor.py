@@ -38,6 +38,7 @@ from typing import Any
 import trio
 
 from livesim.bus.fanout import Fanout
+from livesim.bus.relay import Relay
 from livesim.db.bridge import Database
 from livesim.errors import Unavailable
 from livesim.market.store import CandleSet, load_candles
@@ -81,6 +82,7 @@ class Supervisor:
         self._scan_interval_s = scan_interval_s
         self._lease_ttl_s = lease_ttl_s
         self._group = GroupCommit(db)
+        self._relay = Relay(db, fanout)
         self._store = PgEventStore(db, self._group)
         self._nursery: trio.Nursery | None = None
 
@@ -92,6 +94,7 @@ class Supervisor:
             async with trio.open_nursery() as nursery:
                 self._nursery = nursery
                 await nursery.start(self._group.run)
+                await nursery.start(self._relay.run)
                 nursery.start_soon(self._renew_forever)
                 await nursery.start(self._listen_forever, "livesim_control",
                                     self._on_control, self._resync_controls)
@@ -304,11 +307,12 @@ class Supervisor:
 
     async def _on_events(self, payload: str) -> None:
         session_id, _, last_seq = payload.partition(":")
-        # A local runner publishes its own batches; waking its subscribers too
-        # would send each of them to the database for what they are about to get.
+        # A local runner publishes its own batches; another process's are read once
+        # for all of this process's streams (see bus/relay.py).
         if last_seq.isascii() and last_seq.isdigit() and session_id not in self.runners:
-            self.fanout.wake(session_id, int(last_seq))
+            self._relay.notified(session_id, int(last_seq))
 
     async def _resync_events(self) -> None:
         # Wake-ups sent while we were away are lost: every subscriber checks the log.
+        self._relay.forget_all()
         self.fanout.wake_all(exclude=set(self.runners))
