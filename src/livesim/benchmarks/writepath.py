@@ -96,7 +96,7 @@ async def _copy(tx: Executor, session_id: str, batch: list[LogRecord]) -> None:
 async def _copy_via_temp(tx: Executor, session_id: str, batch: list[LogRecord]) -> None:
     await tx.execute_sql(
         "CREATE TEMP TABLE IF NOT EXISTS staged_events"
-        " (session_id uuid, seq bigint, ts bigint, type text, payload jsonb)"
+        " (session_id uuid, seq bigint, ts bigint, type text, payload json)"
         " ON COMMIT DELETE ROWS")
     await _copy_rows(tx, "staged_events", session_id, batch)
     await tx.execute_sql(
