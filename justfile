@@ -20,6 +20,10 @@ serve:
 test *args:
     {{venv}}/pytest {{args}}
 
+# The unit tests only: no database, no server (seconds).
+test-unit *args:
+    {{venv}}/pytest tests/unit {{args}}
+
 # Stop the embedded PostgreSQL servers (app's and tests') if one was left running.
 stop:
     {{venv}}/livesim db stop
@@ -59,7 +63,7 @@ watch session:
 
 # A fault soak: sessions under database restarts, kills and freezes; prints the counts.
 chaos minutes="10":
-    {{venv}}/python -m tests.fault.chaos --minutes {{minutes}}
+    {{venv}}/python -m tests.integration.fault.chaos --minutes {{minutes}}
 
 # Build the page (web/ -> web/dist, served by the app at /): npm ci, then vite.
 web:
@@ -67,7 +71,7 @@ web:
 
 # Figures of the page during a "max" replay of 100k candles (needs a built page, Chromium).
 bench-desk:
-    {{venv}}/python -m tests.browser.bench_desk
+    {{venv}}/python -m tests.integration.browser.bench_desk
 
 # Order round trip: 100 bots trading manual sessions at speed 200 on 1m candles.
 bench-orders sessions="100":

@@ -149,7 +149,7 @@ def _dispatch(args: argparse.Namespace) -> None:
 def _embedded(settings: Settings, command: str) -> None:
     from livesim.db.embedded import pg_dir, server_pid, stop_server
 
-    # the app's folder and the test suite's (tests/conftest.py)
+    # the app's folder and the test suite's (tests/integration/conftest.py)
     for data_dir in (settings.data_dir, settings.data_dir / "test"):
         where = pg_dir(data_dir)
         pid = stop_server(data_dir) if command == "stop" else server_pid(data_dir)

@@ -1,6 +1,6 @@
 """The same sma-cross, run by backtesting.py 0.6.6 in memory: the yardstick.
 
-Configured to play by SPEC §5, as in ``tests/sim/test_backtesting_agreement.py``
+Configured to play by SPEC §5, as in ``tests/unit/sim/test_backtesting_agreement.py``
 (exclusive orders = our reversal, fill at the next open, commission on entry and
 exit, trades open at the end left open).  What is timed is what a backtesting.py
 user waits for: ``Backtest(...)`` and ``run()`` on a DataFrame already in memory.
