@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 import sys
-from pathlib import Path
 
 import httpx
 import trio
 
+from livesim.config import PROJECT_ROOT
 from tests.support.api import all_events, wait_status
 from tests.support.server import Server
 
-BOT = Path(__file__).resolve().parents[2] / "examples" / "bot.py"
+BOT = PROJECT_ROOT / "examples" / "bot.py"
 
 
 async def test_bot_trades_a_manual_session_through_the_orders_api(
