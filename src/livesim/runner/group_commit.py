@@ -24,6 +24,7 @@ gathers behind.  Nothing about the log changes:
 from __future__ import annotations
 
 import logging
+from collections import deque
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
@@ -61,7 +62,7 @@ class GroupCommit:
     def __init__(self, db: Database, *, max_group_events: int = MAX_GROUP_EVENTS) -> None:
         self._db = db
         self._max_group_events = max_group_events
-        self._waiting: list[_Batch] = []
+        self._waiting: deque[_Batch] = deque()
         self._arrived = trio.Event()
         self._closed = False
         self.statements = 0  # group statements written (for tests and benchmarks)
@@ -107,7 +108,7 @@ class GroupCommit:
         events = 0
         while self._waiting and (not group or events + len(self._waiting[0].records)
                                  <= self._max_group_events):
-            batch = self._waiting.pop(0)
+            batch = self._waiting.popleft()
             group.append(batch)
             events += len(batch.records)
         return group
