@@ -145,6 +145,9 @@ def drop_reload_finish(url: str, session_id: str) -> dict[str, Any]:
         page = new_page(browser, errors)
         page.goto(f"{url}/sessions/{session_id}")
         wait_probe(page, "l.seqs && l.seqs.length >= 40")
+        # The first events come from the catch-up read, before the stream opens: drop
+        # the stream itself, once it is live (a drop before it exists does nothing).
+        page.wait_for_selector("#stream-state.stream-live")
         # A network drop while tickets cannot be had: the page says it is reconnecting.
         page.route("**/stream-ticket", lambda route: route.abort())
         page.evaluate("() => window.__livesim.stream.drop()")

@@ -28,9 +28,9 @@ import trio
 from livesim.db.bridge import open_database
 from livesim.db.migrate import migrate
 from livesim.market.store import upsert_candles
-from tests.integration.fault.cluster import Cluster, server_binaries
-from tests.integration.fault.helpers import check_log, post_when_up, wait_until
 from tests.support.api import all_events, eventually, session_body
+from tests.support.cluster import Cluster, server_binaries
+from tests.support.faults import check_log, post_when_up, wait_until
 from tests.support.processes import free_port, ready, schema_url, server_process
 from tests.support.stubs import candle_series
 

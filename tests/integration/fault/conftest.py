@@ -9,7 +9,7 @@ import pytest
 
 from livesim.db.bridge import Database, open_database
 from livesim.db.migrate import migrate
-from tests.integration.fault.cluster import Cluster, server_binaries
+from tests.support.cluster import Cluster, server_binaries
 
 
 @pytest.fixture(scope="module")

@@ -6,8 +6,8 @@ import httpx
 import trio
 
 from livesim.db.bridge import Database
-from tests.integration.fault.cluster import Cluster
 from tests.support.api import eventually
+from tests.support.cluster import Cluster
 from tests.support.processes import free_port, ready, schema_url, server_process
 
 

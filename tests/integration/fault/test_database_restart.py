@@ -12,9 +12,9 @@ import pytest
 import trio
 
 from livesim.db.bridge import Database
-from tests.integration.fault.cluster import Cluster
-from tests.integration.fault.helpers import check_log, post_when_up, wait_until
 from tests.support.api import all_events, eventually, read_stream, session_body
+from tests.support.cluster import Cluster
+from tests.support.faults import check_log, post_when_up, wait_until
 from tests.support.processes import free_port, ready, schema_url, served, server_process
 from tests.support.server import insert_candles
 from tests.support.stubs import candle_series

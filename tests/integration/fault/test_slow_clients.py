@@ -73,7 +73,7 @@ async def run_once(url: str, stalled: int) -> tuple[float, list[float]]:
         await client.post(f"/api/sim/sessions/{session_id}/control", json={"action": "pause"})
         release = trio.Event()
         probe = await trio.lowlevel.open_process(
-            [sys.executable, "-m", "tests.integration.fault.healthz_probe", "127.0.0.1", str(port)],
+            [sys.executable, "-m", "tests.support.healthz_probe", "127.0.0.1", str(port)],
             stdin=subprocess.PIPE, stdout=subprocess.PIPE)
         async with trio.open_nursery() as nursery:
             path = f"/api/sim/sessions/{session_id}/stream"
