@@ -20,7 +20,8 @@ Adding a route is a matter of declaring it here and decorating its handler::
 
 (a new path converter such as ``{order_id}`` is added to :attr:`Operation.rule` and
 documented in :mod:`livesim.app.openapi`).  The contract test
-(``tests/integration/app/test_contract.py``) then fuzzes it from the document and compares the constraint tables.
+(``tests/integration/app/test_contract.py``) then fuzzes it from the document and
+compares the constraint tables.
 """
 
 from __future__ import annotations

@@ -44,10 +44,11 @@ def canonical_json(value: Any) -> str:
 
 
 # The hot events' payloads (a candle and an equity snapshot per candle) are written
-# with f-strings: 1.9 us an event instead of 2.8 (most of what is left is float repr).  The bytes are the same: JSON writes
-# an exact int or float as its repr, and keys appear here in sorted order.  Anything
-# else (a bool, a numpy scalar) takes the encoder; so does a NaN or an infinity, so
-# that it is refused exactly as the encoder refuses it.
+# with f-strings: 1.9 us an event instead of 2.8 (most of what is left is float repr).
+# The bytes are the same: JSON writes an exact int or float as its repr, and keys
+# appear here in sorted order.  Anything else (a bool, a numpy scalar) takes the
+# encoder; so does a NaN or an infinity, so that it is refused exactly as the encoder
+# refuses it.
 _PLAIN = frozenset({float, int})
 
 
