@@ -1,32 +1,12 @@
--- name: append-events^
--- Append a batch of events idempotently, fenced: only while the session is live and
--- owned by (:owner, :epoch).  The session row is locked for the statement, so a takeover
--- (which bumps the epoch) is ordered entirely before or after it.  A retry of the same
--- batch inserts nothing.  The NOTIFY wakes other processes' subscribers at commit.
-WITH owned AS (
-    SELECT id FROM sim_sessions
-    WHERE id = :session_id AND owner = :owner AND epoch = :epoch AND status = ANY(:live::text[])
-    FOR UPDATE
-), inserted AS (
-    INSERT INTO sim_events (session_id, seq, ts, type, payload)
-    SELECT o.id, e.seq, e.ts, e.type, e.payload
-    FROM owned o,
-         unnest(:seqs::bigint[], :tss::bigint[], :types::text[], :payloads::json[])
-         AS e(seq, ts, type, payload)
-    ON CONFLICT (session_id, seq) DO NOTHING
-    RETURNING seq
-)
-SELECT (SELECT count(*) FROM owned) AS owned,
-       (SELECT count(*) FROM inserted) AS inserted,
-       (SELECT pg_notify('livesim_events', :session_id::text || ':' || (:last_seq::bigint)::text)
-        FROM owned) AS notified;
-
--- name: append-event-groups
--- Many sessions' batches at once (group commit, see runner/group_commit.py), each
--- fenced as append-events fences one: only the batches of sessions still live and
--- owned by their (owner, epoch) are inserted, their session rows locked (in id order,
--- so two groups never deadlock).  Returns one row per session written, after its
--- NOTIFY; a session missing from the answer was not ours any more.
+-- name: append-events
+-- Append batches of events, one or many sessions' (group commit, see
+-- runner/group_commit.py), idempotently and fenced: only the batches of sessions still
+-- live and owned by their (owner, epoch) are inserted.  Their session rows are locked
+-- for the statement (in id order, so two groups never deadlock), so a takeover (which
+-- bumps the epoch) is ordered entirely before or after it.  A retry of the same batch
+-- inserts nothing.  Returns one row per session written, after its NOTIFY (which wakes
+-- other processes' subscribers at commit); a session missing from the answer was not
+-- ours any more.
 WITH batch AS (
     SELECT * FROM unnest(:session_ids::uuid[], :owners::uuid[], :epochs::bigint[],
                          :last_seqs::bigint[]) AS b(session_id, owner, epoch, last_seq)
@@ -50,7 +30,8 @@ FROM owned o;
 
 -- name: append-terminal-events^
 -- The last batch of a log, ending with its terminal event, and the session's terminal
--- status, in one fenced statement: a terminal status never exists without its event.
+-- status, in one statement fenced as append-events is: a terminal status never exists
+-- without its event.
 WITH owned AS (
     SELECT id FROM sim_sessions
     WHERE id = :session_id AND owner = :owner AND epoch = :epoch AND status = ANY(:live::text[])

@@ -11,20 +11,16 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import AsyncIterator, Iterator
-from functools import partial
 from pathlib import Path
 
 import httpx
-import hypercorn.trio
 import pytest
-import trio
-from hypercorn.config import Config
 
 from livesim.app import create_app
 from livesim.config import PROJECT_ROOT, Settings
 from livesim.db.bridge import Database, open_database
 from livesim.db.migrate import migrate
-from tests.support.server import TEST_SETTINGS, Server, insert_candles
+from tests.support.server import TEST_SETTINGS, Server, insert_candles, serve_app
 from tests.support.stubs import candle_series
 
 
@@ -70,16 +66,8 @@ async def server(db: Database, database_url: str, schema_name: str,
                  settings: Settings) -> AsyncIterator[Server]:
     await insert_candles(db, "TEST", "1m", candle_series(120))
     app = create_app(settings, database_url, schema=schema_name)
-    config = Config()
-    config.bind = ["127.0.0.1:0"]
-    config.accesslog = None
-    config.graceful_timeout = 0.2
-    shutdown = trio.Event()
-    async with trio.open_nursery() as nursery:
-        bound = await nursery.start(partial(hypercorn.trio.serve, app, config,
-                                            shutdown_trigger=shutdown.wait))
-        yield Server(bound[0], db, settings, app)
-        shutdown.set()
+    async with serve_app(app) as url:
+        yield Server(url, db, settings, app)
 
 
 @pytest.fixture

@@ -35,7 +35,7 @@ from livesim.eventlog import LogRecord, record_from_event
 from livesim.market.store import load_candles
 from livesim.market.synthetic import generate_candles
 from livesim.runner.session import MAX_BATCH_EVENTS
-from livesim.runner.store import Lease, batch_params
+from livesim.runner.store import Lease, batches_params
 from livesim.server import database_url
 from livesim.sim.engine import build_engine
 from livesim.sim.events import canonical_json
@@ -70,7 +70,7 @@ async def _new_session(db: Database) -> str:
 
 async def _unnest(tx: Executor, session_id: str, batch: list[LogRecord]) -> None:
     # the runner's fenced statement, on the prototype's connection
-    await tx.run("append-events", **batch_params(session_id, BENCH_LEASE, batch))
+    await tx.run("append-events", **batches_params([(session_id, BENCH_LEASE, batch)]))
 
 
 def _rows(session_id: str, batch: list[LogRecord]) -> list[tuple[Any, ...]]:

@@ -7,7 +7,7 @@ measured, 1,000 sessions fell 15 s behind their schedule at 98% of a core.
 
 So runners hand their batches to their process's :class:`GroupCommit`.  A few
 writer tasks each take every batch waiting (up to :data:`MAX_GROUP_EVENTS` events)
-and write them in one statement, ``append-event-groups``, while the next group
+and write them in one statement, ``append-events``, while the next group
 gathers behind.  Nothing about the log changes:
 
 * Each batch is fenced exactly as the runner's own statement fences it (the
@@ -33,8 +33,7 @@ import trio
 from livesim.db.bridge import Database
 from livesim.errors import Unavailable
 from livesim.eventlog import LogRecord
-from livesim.runner.store import Lease, LostOwnership, append_alone
-from livesim.status import LIVE_VALUES
+from livesim.runner.store import Lease, LostOwnership, append_alone, batches_params
 
 LOGGER = logging.getLogger(__name__)
 # A group stops taking batches past this many events (an unpaced batch is ~2,000).
@@ -115,7 +114,8 @@ class GroupCommit:
 
     async def _write(self, group: list[_Batch]) -> None:
         try:
-            rows = await self._db.run("append-event-groups", **_group_params(group))
+            rows = await self._db.run("append-events", **batches_params(
+                [(batch.session_id, batch.lease, batch.records) for batch in group]))
         except Unavailable as error:
             for batch in group:
                 batch.finish(error)
@@ -138,18 +138,3 @@ class GroupCommit:
             batch.finish(None if batch.session_id in written
                          else LostOwnership(batch.session_id))
 
-
-def _group_params(group: list[_Batch]) -> dict[str, object]:
-    events = [(batch.session_id, record) for batch in group for record in batch.records]
-    return {
-        "live": LIVE_VALUES,
-        "session_ids": [batch.session_id for batch in group],
-        "owners": [batch.lease.owner for batch in group],
-        "epochs": [batch.lease.epoch for batch in group],
-        "last_seqs": [batch.records[-1].seq for batch in group],
-        "event_sessions": [session_id for session_id, _ in events],
-        "seqs": [record.seq for _, record in events],
-        "tss": [record.ts for _, record in events],
-        "types": [record.type for _, record in events],
-        "payloads": [record.payload_json for _, record in events],
-    }

@@ -70,11 +70,31 @@ def batch_params(session_id: str, lease: Lease, records: Sequence[LogRecord]
             "payloads": [r.payload_json for r in records], "last_seq": records[-1].seq}
 
 
+Batch = tuple[str, Lease, Sequence[LogRecord]]  # session id, lease, records
+
+
+def batches_params(batches: Sequence[Batch]) -> dict[str, Any]:
+    """``append-events`` parameters for one batch or a group of them."""
+    events = [(session_id, record) for session_id, _, records in batches
+              for record in records]
+    return {
+        "live": LIVE_VALUES,
+        "session_ids": [session_id for session_id, _, _ in batches],
+        "owners": [lease.owner for _, lease, _ in batches],
+        "epochs": [lease.epoch for _, lease, _ in batches],
+        "last_seqs": [records[-1].seq for _, _, records in batches],
+        "event_sessions": [session_id for session_id, _ in events],
+        "seqs": [record.seq for _, record in events],
+        "tss": [record.ts for _, record in events],
+        "types": [record.type for _, record in events],
+        "payloads": [record.payload_json for _, record in events],
+    }
+
+
 async def append_alone(db: Database, session_id: str, lease: Lease,
                        records: Sequence[LogRecord]) -> None:
     """One batch in a fenced statement of its own."""
-    row = await db.run("append-events", **batch_params(session_id, lease, records))
-    if not row["owned"]:
+    if not await db.run("append-events", **batches_params([(session_id, lease, records)])):
         raise LostOwnership(session_id)
 
 

@@ -14,13 +14,10 @@ import os
 import sys
 import time
 import uuid
-from functools import partial
 from typing import Any
 
 import httpx
-import hypercorn.trio
 import trio
-from hypercorn.config import Config
 
 from livesim.app import create_app
 from livesim.config import Settings
@@ -29,6 +26,7 @@ from livesim.db.migrate import migrate
 from livesim.market.store import upsert_candles
 from livesim.market.synthetic import generate_candles
 from tests.support.browser import chromium, in_browser, new_page
+from tests.support.server import serve_app
 
 CANDLES = int(os.environ.get("BENCH_CANDLES", "100000"))
 START_MS = 1_704_067_200_000
@@ -103,13 +101,7 @@ async def main() -> None:
 async def run(database_url: str, schema: str) -> None:
     settings = Settings(auth_mode="dev", max_candles_per_session=CANDLES)
     app = create_app(settings, database_url, schema=schema)
-    config = Config()
-    config.bind = ["127.0.0.1:0"]
-    config.accesslog = None
-    shutdown = trio.Event()
-    async with trio.open_nursery() as nursery:
-        url = (await nursery.start(partial(hypercorn.trio.serve, app, config,
-                                           shutdown_trigger=shutdown.wait)))[0]
+    async with serve_app(app) as url:
         async with httpx.AsyncClient(base_url=url, headers={"X-Dev-User": USER},
                                      timeout=60) as client:
             body = {"profileSlug": "sma-cross", "symbol": "BENCH", "timeframe": "1m",
@@ -119,7 +111,6 @@ async def run(database_url: str, schema: str) -> None:
             created = time.monotonic()
             result = await in_browser(watch, url, session["id"])
             view = (await client.get(f"/api/sim/sessions/{session['id']}")).json()
-        shutdown.set()
     long_tasks = result["long_tasks"]
     print(f"desk, speed max, {CANDLES} candles, {result['events']} events "
           f"(session {view['status']}, lastSeq {view['lastSeq']})")

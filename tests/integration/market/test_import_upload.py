@@ -3,20 +3,18 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterator
-from functools import partial
 from typing import Any
 
 import httpx
-import hypercorn.trio
 import pytest
 import trio
-from hypercorn.config import Config
 
 from livesim.app import create_app
 from livesim.app.bodies import HIGH_WATER_BYTES, BoundedConnection, StreamedBody
 from livesim.config import Settings
 from livesim.db.bridge import Database
 from livesim.market.synthetic import generate_candles
+from tests.support.server import serve_app
 
 M = 60_000
 T0 = 1_704_067_200_000
@@ -85,16 +83,8 @@ async def base_url(db: Database, database_url: str, schema_name: str
     settings = Settings(auth_mode="dev", max_body_bytes=1024,
                         max_import_bytes=2 * 1024 * 1024)
     app = create_app(settings, database_url, schema=schema_name)
-    config = Config()
-    config.bind = ["127.0.0.1:0"]
-    config.accesslog = None
-    config.graceful_timeout = 0.2
-    shutdown = trio.Event()
-    async with trio.open_nursery() as nursery:
-        bound = await nursery.start(partial(hypercorn.trio.serve, app, config,
-                                            shutdown_trigger=shutdown.wait))
-        yield bound[0]
-        shutdown.set()
+    async with serve_app(app) as url:
+        yield url
 
 
 async def upload(base_url: str, body: Any) -> httpx.Response:
