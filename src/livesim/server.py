@@ -142,9 +142,14 @@ Ctrl-C here stops the server{stops_db}.
 
 
 # The cyclic GC's default first threshold (700 allocations) makes a fan-out round of
-# 1,000 streams stop for collections many times; measured by `just bench` (c): p99
-# 240 ms -> 67 ms.  Nearly all garbage here dies by reference counting anyway.
-GC_THRESHOLDS = (100_000, 50, 1000)
+# 1,000 streams stop for collections many times (`just bench` (e): p99 240 -> 67 ms at
+# 100,000).  And a round keeps every stream's write in flight at once (trio yields
+# after each send), ~30 live objects each: at 5,000 streams a process passed 100,000
+# in mid-round every round, and each young collection traversed them all, freed
+# nothing and took 80-165 ms (10,000 streams over 2 processes: p99 0.88-1.0 s -> 0.47-
+# 0.52 s at 1,000,000; paced (d) p99 8.2 -> 6.2 ms).  Nearly all garbage here dies by
+# reference counting anyway, so few cycles wait for a collection.
+GC_THRESHOLDS = (1_000_000, 50, 1000)
 
 
 def tune_gc() -> None:

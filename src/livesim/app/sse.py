@@ -51,7 +51,7 @@ async def stream_events(db: Database, fanout: Fanout, session_id: str,
     """The SSE body: backlog, then live, then the end; see the module docstring."""
     yield f"retry: {RETRY_MS}\n\n"
     while True:
-        with fanout.subscribe(session_id) as subscription:
+        with fanout.subscribe(session_id, next_seq) as subscription:
             catch_up = True
             quiet = True  # nothing live since the last tick
             while True:
@@ -69,6 +69,7 @@ async def stream_events(db: Database, fanout: Fanout, session_id: str,
                                 break
                     except Unavailable:
                         catch_up = True  # the database is away: heartbeats go on, retry at a tick
+                subscription.next_seq = next_seq
                 items, cut = await subscription.receive_all()
                 frames: list[str] = []
                 ended = False

@@ -9,14 +9,17 @@ client costs as little as can be and the figures are about the server.
 
 from __future__ import annotations
 
+import bisect
 import os
-import re
+import pickle
 import socket
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 import uuid
+from array import array
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
@@ -25,6 +28,7 @@ from pathlib import Path
 import httpx
 import trio
 
+from livesim.benchmarks.sse_readers import ID_LINE, LAST_CHUNK, Readings
 from livesim.db.bridge import Database, open_database
 from livesim.db.migrate import migrate
 from livesim.eventlog import LogRecord, record_from_row
@@ -36,8 +40,6 @@ from livesim.sim.candles import Candle
 START_MS = 1_577_836_800_000  # 2020-01-01T00:00:00Z
 NOISE_NOTE = ("2 shared cores, other engineers' jobs running: absolute figures wander by "
               "tens of %; read medians and ratios")
-_ID = re.compile(rb"\nid: (\d+)\n")
-_LAST_CHUNK = b"\r\n0\r\n\r\n"
 _CLK_TCK = os.sysconf("SC_CLK_TCK")
 _PAGE_KIB = os.sysconf("SC_PAGE_SIZE") // 1024
 
@@ -191,12 +193,11 @@ async def wait_ready(client: httpx.AsyncClient) -> None:
 
 @dataclass
 class StreamReader:
-    """A bare-socket SSE client reading one stream to its end.
+    """A bare-socket SSE client reading one stream to its end, in this trio process.
 
-    The response ends with chunked encoding's last chunk (hypercorn keeps the socket
-    open after it even with ``Connection: close``), so ``last_byte`` is when the
-    terminal frame and that chunk had fully arrived.  SSE lines end in ``\n`` alone,
-    so ``\r\n0\r\n\r\n`` cannot occur inside the body.
+    ``last_byte`` is when the terminal frame and chunked encoding's last chunk had
+    fully arrived (see :data:`~livesim.benchmarks.sse_readers.LAST_CHUNK`).  Many
+    streams at once are read by :mod:`livesim.benchmarks.sse_readers` instead.
     """
 
     track_ids: bool = True
@@ -234,9 +235,9 @@ class StreamReader:
             self.last_byte = now
             buffer = tail + data
             if self.track_ids:
-                for match in _ID.finditer(buffer):
+                for match in ID_LINE.finditer(buffer):
                     self.arrivals.setdefault(int(match.group(1)), now)
-            if buffer.endswith(_LAST_CHUNK):
+            if buffer.endswith(LAST_CHUNK):
                 return
             tail = buffer[-24:]
 
@@ -266,3 +267,59 @@ async def wait_status(client: httpx.AsyncClient, session_id: str,
         if body["status"] in statuses:
             return body
         await trio.sleep(poll_s)
+
+
+class ReaderProcess:
+    """A running :mod:`~livesim.benchmarks.sse_readers` process whose streams are all
+    connected; :meth:`readings` waits for it to end and returns what it saw."""
+
+    def __init__(self, process: trio.Process, out: Path) -> None:
+        self._process = process
+        self._out = out
+
+    async def readings(self) -> Readings:
+        await self._process.wait()
+        readings: Readings = pickle.loads(self._out.read_bytes())
+        return readings
+
+
+@asynccontextmanager
+async def reader_process(ports: Sequence[int], path: str, count: int
+                         ) -> AsyncIterator[ReaderProcess]:
+    """``count`` SSE streams of ``path`` spread over ``ports``, read in a process of
+    their own; entered once every stream has had its first byte."""
+    with tempfile.TemporaryDirectory() as scratch:
+        out = Path(scratch) / "readings.pickle"
+        process = await trio.lowlevel.open_process(
+            [sys.executable, "-m", "livesim.benchmarks.sse_readers",
+             "--ports", ",".join(map(str, ports)), "--path", path, "--count", str(count),
+             "--out", str(out)], stdout=subprocess.PIPE)
+        try:
+            assert process.stdout is not None
+            line = b""
+            with trio.fail_after(300):
+                while not line.endswith(b"\n"):
+                    data = await process.stdout.receive_some(64)
+                    if not data:
+                        raise RuntimeError("the SSE readers ended before all connected")
+                    line += data
+            yield ReaderProcess(process, out)
+        finally:
+            if process.returncode is None:
+                process.kill()
+            with trio.CancelScope(shield=True):
+                await process.wait()
+
+
+def commit_latencies_ms(arrivals: dict[int, array[float]], commits: Sequence[tuple[int, float]],
+                        since: float) -> list[float]:
+    """Arrival minus commit time of every id arrival, for ids committed at or after
+    ``since``; ``commits`` are (last seq of the commit, when), in seq order."""
+    commit_seqs = [seq for seq, _ in commits]
+    latencies: list[float] = []
+    for seq, times in arrivals.items():
+        index = bisect.bisect_left(commit_seqs, seq)
+        if index < len(commits) and commits[index][1] >= since:
+            committed = commits[index][1]
+            latencies += [(arrived - committed) * 1000 for arrived in times]
+    return latencies

@@ -12,21 +12,30 @@
     server processes on one database (the session runs in the first; the others
     learn of its commits by NOTIFY and read them from the database).  Every event
     delivered to every stream, and commit -> client latency p50/p99, where commit
-    is the NOTIFY of the batch carrying the event reaching this process.
+    is the NOTIFY of the batch carrying the event reaching this process.  Then the
+    same streams, at the same pace and size, served by bare hypercorn and by bare
+    trio (:mod:`livesim.benchmarks.fanout_floor`): what this stack and this machine
+    cost before livesim adds anything.
 
-All clients are bare sockets in this one process: at 10,000 streams the clients
-themselves are a real share of the 2 cores, so latencies are upper bounds.
+The streams are read in a process of their own (:mod:`livesim.benchmarks.sse_readers`,
+one epoll loop); at 10,000 streams it is still a real share of the 2 cores, so
+latencies are upper bounds, for livesim and the floors alike.
 """
 
 from __future__ import annotations
 
 import argparse
-import bisect
 import gc
 import resource
+import signal
+import subprocess
+import sys
+import tempfile
 import time
 from collections import defaultdict
-from contextlib import AsyncExitStack
+from collections.abc import AsyncIterator
+from contextlib import AsyncExitStack, asynccontextmanager
+from pathlib import Path
 
 import httpx
 import trio
@@ -35,13 +44,15 @@ from livesim.benchmarks.harness import (
     NOISE_NOTE,
     START_MS,
     ServerProcess,
-    StreamReader,
     bench_schema,
+    commit_latencies_ms,
     cpu_seconds,
     create_session,
+    free_port,
     load_market,
     median,
     percentile,
+    reader_process,
     rss_kib,
     server_process,
     wait_status,
@@ -72,7 +83,7 @@ class Announcements:
                                                        buffer=10_000_000) as listener:
             task_status.started()
             async for note in listener.notifications:
-                now = time.perf_counter()
+                now = time.monotonic()  # the SSE readers' clock
                 session_id, _, seq = note.partition(":")
                 self.by_session[session_id].append((now, int(seq)))
 
@@ -122,9 +133,9 @@ async def paced_sessions(url: str, sessions: int, seconds: float) -> None:
                 creators.start_soon(create, speed, client)
         created_s = time.perf_counter() - started
         # the steady window: every session exists and runs; creates are over
-        cpu0, t0, rss_running = cpu_seconds(server.pid), time.perf_counter(), rss_kib(server.pid)
+        cpu0, t0, rss_running = cpu_seconds(server.pid), time.monotonic(), rss_kib(server.pid)
         await trio.sleep(seconds)
-        t1 = time.perf_counter()
+        t1 = time.monotonic()
         cpu_share = (cpu_seconds(server.pid) - cpu0) / (t1 - t0)
         # no stops: the server is terminated and the schema dropped with the sessions
         nursery.cancel_scope.cancel()
@@ -145,6 +156,7 @@ async def paced_sessions(url: str, sessions: int, seconds: float) -> None:
 
 async def fanout(url: str, subscribers: int, servers: int, candles: int) -> None:
     announcements = Announcements()
+    path_of = "/api/sim/sessions/{}/stream".format
     async with AsyncExitStack() as stack:
         nodes: list[ServerProcess] = [
             await stack.enter_async_context(server_process(url)) for _ in range(servers)]
@@ -155,52 +167,97 @@ async def fanout(url: str, subscribers: int, servers: int, candles: int) -> None
             owner, symbol=SYMBOL, timeframe="1m", start_ms=START_MS,
             end_ms=START_MS + candles * MINUTE_MS, speed=FANOUT_SPEED, config=CONFIG)
         await owner.post(f"/api/sim/sessions/{session_id}/control", json={"action": "pause"})
-        readers = [StreamReader() for _ in range(subscribers)]
         rss_before = [rss_kib(node.pid) for node in nodes]
-        connect = trio.CapacityLimiter(200)  # don't flood the accept queues
-
-        async def read(reader: StreamReader, node: ServerProcess) -> None:
-            async with connect:
-                nursery.start_soon(reader.run, "127.0.0.1", node.port,
-                                   f"/api/sim/sessions/{session_id}/stream")
-                await reader.connected.wait()
-
-        connect_started = time.perf_counter()
-        async with trio.open_nursery() as connecting:
-            for index, reader in enumerate(readers):
-                connecting.start_soon(read, reader, nodes[index % servers])
-        connect_s = time.perf_counter() - connect_started
-        rss_connected = [rss_kib(node.pid) for node in nodes]
-        await owner.post(f"/api/sim/sessions/{session_id}/control", json={"action": "resume"})
-        started = time.perf_counter()
-        final = await wait_status(owner, session_id)
-        with trio.move_on_after(60):  # a stream that never ends shows in the count below
-            for reader in readers:
-                await reader.finished.wait()
-        elapsed = time.perf_counter() - started
+        async with reader_process([node.port for node in nodes], path_of(session_id),
+                                  subscribers) as readers:
+            rss_connected = [rss_kib(node.pid) for node in nodes]
+            await owner.post(f"/api/sim/sessions/{session_id}/control",
+                             json={"action": "resume"})
+            started = time.monotonic()
+            final = await wait_status(owner, session_id)
+            readings = await readers.readings()
+        elapsed = time.monotonic() - started
         nursery.cancel_scope.cancel()
     events = int(final["lastSeq"])  # type: ignore[call-overload]
-    complete = sum(reader.complete(events) for reader in readers)
     commits = sorted((seq, t) for t, seq in announcements.by_session[session_id])
-    commit_seqs = [seq for seq, _ in commits]
-    latencies = []
-    for reader in readers:
-        for seq, arrived in reader.arrivals.items():
-            index = bisect.bisect_left(commit_seqs, seq)
-            if index < len(commits) and commits[index][1] >= started:
-                latencies.append((arrived - commits[index][1]) * 1000)
-    deliveries = sum(len(reader.arrivals) for reader in readers)
+    latencies = [latency for by_seq in readings.arrivals.values()
+                 for latency in commit_latencies_ms(by_seq, commits, started)]
+    deliveries = sum(len(times) for by_seq in readings.arrivals.values()
+                     for times in by_seq.values())
     print(f"(e) {subscribers:,} SSE subscribers over {servers} server process(es), one session "
-          f"of {candles} 1m candles at {FANOUT_SPEED}x ({events} events; "
-          f"all connected in {connect_s:.1f} s):")
-    print(f"    every event delivered to {complete:,}/{subscribers:,} subscribers; "
-          f"{deliveries / elapsed:,.0f} deliveries/s")
-    if latencies:
-        print(f"    commit->client p50 {median(latencies):.1f} ms, "
-              f"p99 {percentile(latencies, 0.99):.1f} ms (target p99 < {LAG_TARGET_MS})")
+          f"of {candles} 1m candles at {FANOUT_SPEED}x ({events} events in {len(commits)} "
+          f"commits; all connected in {readings.connect_s:.1f} s):")
+    print(f"    every event delivered to {readings.complete(events):,}/{subscribers:,} "
+          f"subscribers; {deliveries / elapsed:,.0f} deliveries/s")
+    _print_latencies("livesim", latencies)
     for node, before, after in zip(nodes, rss_before, rss_connected, strict=True):
         print(f"    server pid {node.pid}: {(after - before) / (subscribers / servers):.1f} KiB "
               f"per subscriber (RSS {before / 1024:.0f} -> {after / 1024:.0f} MiB)")
+    for mode in FLOOR_MODES:
+        await fanout_floor(mode, subscribers, servers, commits=len(commits),
+                           events_per_commit=max(1, round(events / len(commits))))
+
+
+def _print_latencies(who: str, latencies: list[float]) -> None:
+    if latencies:
+        print(f"    {who}: commit->client p50 {median(latencies):.1f} ms, "
+              f"p99 {percentile(latencies, 0.99):.1f} ms (target p99 < {LAG_TARGET_MS})")
+
+
+# The same streams with nothing of livesim in them (see livesim.benchmarks.fanout_floor):
+# bare hypercorn is the floor of this stack, bare trio sockets that of the language.
+FLOOR_MODES = ("hypercorn", "trio")
+
+
+async def fanout_floor(mode: str, subscribers: int, servers: int, *, commits: int,
+                       events_per_commit: int) -> None:
+    """The fan-out figures of ``servers`` bare ``mode`` servers, same streams and load."""
+    ports = [free_port() for _ in range(servers)]
+    with tempfile.TemporaryDirectory() as scratch:
+        outs = [Path(scratch) / f"commits.{port}" for port in ports]
+        async with AsyncExitStack() as stack:
+            processes = [await stack.enter_async_context(_floor_server(
+                mode, port, out, commits, events_per_commit)) for port, out in zip(
+                    ports, outs, strict=True)]
+            async with reader_process(ports, "/stream", subscribers) as readers:
+                for process in processes:
+                    process.send_signal(signal.SIGUSR1)
+                readings = await readers.readings()
+        latencies: list[float] = []
+        for port, out in zip(ports, outs, strict=True):
+            times = [float(line) for line in out.read_text().split()]
+            ends = [(index + 1) * events_per_commit for index in range(len(times))]
+            latencies += commit_latencies_ms(readings.arrivals[port],
+                                             list(zip(ends, times, strict=True)), times[0])
+    events = commits * events_per_commit
+    print(f"    bare {mode}, same streams ({commits} commits of {events_per_commit} events): "
+          f"every event delivered to {readings.complete(events):,}/{subscribers:,}")
+    _print_latencies(f"bare {mode}", latencies)
+
+
+@asynccontextmanager
+async def _floor_server(mode: str, port: int, out: Path, commits: int,
+                        events_per_commit: int) -> AsyncIterator[trio.Process]:
+    process = await trio.lowlevel.open_process(
+        [sys.executable, "-m", "livesim.benchmarks.fanout_floor", "--mode", mode,
+         "--port", str(port), "--commits", str(commits),
+         "--events-per-commit", str(events_per_commit),
+         "--interval", str(MINUTE_MS / 1000 / FANOUT_SPEED), "--out", str(out)],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        with trio.fail_after(30):
+            while True:
+                try:
+                    await (await trio.open_tcp_stream("127.0.0.1", port)).aclose()
+                    break
+                except OSError:
+                    await trio.sleep(0.1)
+        await trio.sleep(1)  # its GC tuning happens just after it binds
+        yield process
+    finally:
+        process.terminate()
+        with trio.CancelScope(shield=True):
+            await process.wait()
 
 
 async def bench(url: str, args: argparse.Namespace) -> None:

@@ -12,7 +12,10 @@ never slows the publisher, and never loses an event (the database has them all).
 Other processes' events arrive as :class:`Wake` hints (from NOTIFY): "the log of
 this session now reaches ``last_seq``", and the subscriber reads from the database.
 One ticker offers every subscriber a :class:`Tick` each heartbeat interval, so a
-stream waits on its channel alone, with no timer (cancel scope) of its own.
+stream waits on its channel alone, with no timer (cancel scope) of its own.  The
+ticker goes round in slices: each subscriber is ticked once an interval, at the
+moment of its own slice, so 5,000 streams do not all write a heartbeat at once (a
+burst that held up the commit next to it by a whole round of writes).
 """
 
 from __future__ import annotations
@@ -31,6 +34,8 @@ from livesim.eventlog import LogRecord
 MAX_QUEUED_ITEMS = 256
 # Wake(EVERYTHING): "check the database", when what is new is not known.
 EVERYTHING = 2**62
+# The heartbeat interval is gone round in this many slices (see the module doc).
+TICK_SLICES = 16
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,8 +69,13 @@ Item = Batch | Wake | Tick
 class Subscription:
     """One subscriber's live feed of one session, bounded in events."""
 
-    def __init__(self, session_id: str, max_events: int, fanout: Fanout) -> None:
+    def __init__(self, session_id: str, next_seq: int, max_events: int, fanout: Fanout
+                 ) -> None:
         self.session_id = session_id
+        self.tick_slice = fanout.next_tick_slice()
+        # the first seq its stream lacks, kept up to date by the stream: where a relay
+        # starting on this session begins reading (bus/relay.py)
+        self.next_seq = next_seq
         self._fanout = fanout
         self._max_events = max_events
         self._queued_events = 0
@@ -125,11 +135,18 @@ class Fanout:
         self.buffer = buffer
         self._subscribers: dict[str, set[Subscription]] = defaultdict(set)
         self.overflows = 0  # live feeds cut for a full buffer (their readers caught up from the DB)
+        self._subscribed = 0
+
+    def next_tick_slice(self) -> int:
+        """The ticker's slice for a new subscriber: round robin, so slices stay even."""
+        self._subscribed += 1
+        return self._subscribed % TICK_SLICES
 
     @contextmanager
-    def subscribe(self, session_id: str) -> Iterator[Subscription]:
-        """Receive the session's batches from now on, until the ``with`` block ends."""
-        subscription = Subscription(session_id, self.buffer, self)
+    def subscribe(self, session_id: str, next_seq: int) -> Iterator[Subscription]:
+        """Receive the session's batches from now on, until the ``with`` block ends;
+        ``next_seq`` is the first seq the subscriber lacks."""
+        subscription = Subscription(session_id, next_seq, self.buffer, self)
         self._subscribers[session_id].add(subscription)
         try:
             yield subscription
@@ -143,6 +160,11 @@ class Fanout:
 
     def has_subscribers(self, session_id: str) -> bool:
         return session_id in self._subscribers
+
+    def lowest_next_seq(self, session_id: str) -> int | None:
+        """The first seq the furthest-behind subscriber of the session lacks."""
+        subscriptions = self._subscribers.get(session_id)
+        return min(s.next_seq for s in subscriptions) if subscriptions else None
 
     def publish(self, session_id: str, records: tuple[LogRecord, ...]) -> None:
         """Offer committed ``records`` to every live subscriber of the session."""
@@ -163,14 +185,17 @@ class Fanout:
             if session_id not in exclude:
                 self.wake(session_id, EVERYTHING)
 
-    def tick(self) -> None:
-        """Offer a heartbeat tick to every subscriber of every session."""
+    def tick(self, tick_slice: int) -> None:
+        """Offer a heartbeat tick to every subscriber in ``tick_slice``, of every session."""
         for subscriptions in tuple(self._subscribers.values()):
             for subscription in tuple(subscriptions):
-                subscription.offer(TICK)
+                if subscription.tick_slice == tick_slice:
+                    subscription.offer(TICK)
 
     async def run_heartbeat(self, interval_s: float) -> None:
-        """Tick every ``interval_s`` until cancelled."""
+        """Tick every subscriber once every ``interval_s``, a slice at a time, until
+        cancelled."""
         while True:
-            await trio.sleep(interval_s)
-            self.tick()
+            for tick_slice in range(TICK_SLICES):
+                await trio.sleep(interval_s / TICK_SLICES)
+                self.tick(tick_slice)

@@ -8,14 +8,15 @@ makes a query per stream per commit: 5,000 streams of one session at 2 commits a
 second would be 10,000 queries a second.  The relay reads each commit once and
 publishes it through the fan-out as a local runner would.
 
-To read just one commit the relay must know where the log stood before it.  The
-first wake-up it sees for a session tells it: that one is passed on as a
-:class:`~livesim.bus.fanout.Wake` (each stream checks the database, as before), and
-from then on the relay reads ``(relayed, last_seq]`` itself, in order, with one
-reader task per session.  A stream behind or ahead of the relay sees a gap in seq
-and reads the database itself, so the relay only saves queries: it is never the
-only way an event reaches a stream.  After an outage, or when no stream is left,
-the relay forgets the session and starts over.
+The relay reads ``(relayed, last_seq]``, in order, with one reader task per
+session.  At the first wake-up it sees for a session it starts where the
+furthest-behind local stream stands (each subscription carries its stream's next
+seq), at most a page back, so even that commit is read once for all streams, not
+once per stream (5,000 streams woken at once queue seconds behind the pool).  A
+stream behind or ahead of the relay sees a gap in seq and reads the database
+itself, so the relay only saves queries: it is never the only way an event reaches
+a stream.  After an outage, or when no stream is left, the relay forgets the
+session and starts over.
 """
 
 from __future__ import annotations
@@ -57,11 +58,11 @@ class Relay:
         if not self._fanout.has_subscribers(session_id):
             self.forget(session_id)
             return
-        relayed = self._relayed.get(session_id)
-        if relayed is None:
-            self._relayed[session_id] = self._target[session_id] = last_seq
-            self._fanout.wake(session_id, last_seq)
-            return
+        if session_id not in self._relayed:
+            lowest = self._fanout.lowest_next_seq(session_id)
+            assert lowest is not None  # it has subscribers
+            start = max(lowest, last_seq - PAGE_EVENTS + 1)
+            self._relayed[session_id] = self._target[session_id] = start - 1
         if last_seq <= self._target[session_id]:
             return
         self._target[session_id] = last_seq

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
+from typing import Any
 
 import trio
 import trio.testing
@@ -42,6 +44,7 @@ async def test_relay_streams_of_a_remote_session_get_every_event_from_one_read_p
     fanout = Fanout(buffer=1000)
     relay = Relay(db, fanout)
     received: list[list[str]] = [[] for _ in range(STREAMS)]
+    log_reads = count_log_reads(db)
 
     async def stream(index: int) -> None:
         async for chunk in stream_events(db, fanout, session_id, 1):
@@ -65,6 +68,21 @@ async def test_relay_streams_of_a_remote_session_get_every_event_from_one_read_p
     for chunks in received:
         assert [line for line in "".join(chunks).splitlines() if line.startswith("id: ")] \
             == expected
-    # The first commit wakes every stream (each reads for itself); the later ones are
-    # read by the relay, once for all streams (two commits may share a read).
-    assert 1 <= relay.reads <= COMMITS - 1
+    # Each stream read the (empty) log once as it started; every commit after, the
+    # first one too, was read by the relay once for all streams (two may share a read).
+    assert 1 <= relay.reads <= COMMITS
+    assert log_reads() == STREAMS + relay.reads
+
+
+def count_log_reads(db: Database) -> Callable[[], int]:
+    """Count ``select-events`` runs on ``db`` from now on, whoever makes them."""
+    reads = 0
+    run = db.run
+
+    async def counting_run(name: str, **params: object) -> Any:
+        nonlocal reads
+        reads += name == "select-events"
+        return await run(name, **params)
+
+    db.run = counting_run  # type: ignore[method-assign]
+    return lambda: reads
