@@ -100,14 +100,17 @@ def asgi_app(feed: Feed) -> Any:
     return app
 
 
-async def serve_hypercorn(feed: Feed, port: int) -> None:
+async def serve_hypercorn(feed: Feed, port: int, *,
+                          task_status: trio.TaskStatus[Any] = trio.TASK_STATUS_IGNORED
+                          ) -> None:
     config = Config()
     config.bind = [f"127.0.0.1:{port}"]
     config.accesslog = None
-    await hypercorn.trio.serve(asgi_app(feed), config)
+    await hypercorn.trio.serve(asgi_app(feed), config, task_status=task_status)
 
 
-async def serve_trio(feed: Feed, port: int) -> None:
+async def serve_trio(feed: Feed, port: int, *,
+                     task_status: trio.TaskStatus[Any] = trio.TASK_STATUS_IGNORED) -> None:
     async def handle(stream: trio.SocketStream) -> None:
         request = b""
         while b"\r\n\r\n" not in request:
@@ -119,16 +122,15 @@ async def serve_trio(feed: Feed, port: int) -> None:
         await stream.send_all(b"0\r\n\r\n")
         await trio.sleep_forever()  # as hypercorn: the client closes
 
-    await trio.serve_tcp(handle, port, host="127.0.0.1")
+    await trio.serve_tcp(handle, port, host="127.0.0.1", task_status=task_status)
 
 
 async def main_async(args: argparse.Namespace) -> None:
     feed = Feed()
     serve = serve_hypercorn if args.mode == "hypercorn" else serve_trio
     async with trio.open_nursery() as nursery:
-        nursery.start_soon(serve, feed, args.port)
-        await trio.sleep(0.5)  # start-up's objects exist: freeze them, as livesim does
-        tune_gc()
+        await nursery.start(serve, feed, args.port)
+        tune_gc()  # as livesim's server, once bound and before any stream is served
         await run_commits(feed, args, [])
 
 

@@ -252,7 +252,6 @@ async def _floor_server(mode: str, port: int, out: Path, commits: int,
                     break
                 except OSError:
                     await trio.sleep(0.1)
-        await trio.sleep(1)  # its GC tuning happens just after it binds
         yield process
     finally:
         process.terminate()

@@ -105,9 +105,7 @@ def read_streams(ports: list[int], path: str, count: int, user: str,
     streams: list[Stream] = []
     waiting_first = 0
     started = time.monotonic()
-    announced = False
-    open_streams = 0
-    deadline = None
+    deadline = None  # set once all are connected
     while True:
         while len(streams) < count and waiting_first < CONNECTING_AT_ONCE:
             port = ports[len(streams) % len(ports)]
@@ -115,13 +113,11 @@ def read_streams(ports: list[int], path: str, count: int, user: str,
             selector.register(stream.sock, selectors.EVENT_READ, stream)
             streams.append(stream)
             waiting_first += 1
-            open_streams += 1
-        if not announced and len(streams) == count and waiting_first == 0:
-            announced = True
+        if deadline is None and len(streams) == count and waiting_first == 0:
             readings.connect_s = time.monotonic() - started
             deadline = time.monotonic() + timeout_s
             print("connected", flush=True)
-        if open_streams == 0 or (deadline is not None and time.monotonic() > deadline):
+        if not selector.get_map() or (deadline is not None and time.monotonic() > deadline):
             break
         for key, _ in selector.select(1.0):
             stream = key.data
@@ -135,7 +131,6 @@ def read_streams(ports: list[int], path: str, count: int, user: str,
             if not data or stream.ended:
                 selector.unregister(stream.sock)
                 stream.sock.close()
-                open_streams -= 1
     for stream in streams:
         readings.streams.append((stream.count, stream.first, stream.last, stream.in_order))
     return readings
